@@ -1,0 +1,72 @@
+import type { Target } from '../targets/target.ts'
+import { nowMs, payload } from './payload.ts'
+
+export interface PublishPlan {
+  streams: string[]
+  /** Events per second over all streams, published round-robin. */
+  rate: number
+  durationMs: number
+  padBytes: number
+}
+
+export interface PublishReport {
+  /** Highest seq acknowledged per stream index (seqs are 1..n per stream). */
+  published: Record<number, number>
+  total: number
+  errors: number
+  wallMs: number
+  achievedRate: number
+  /** Events still waiting behind a busy stream when the time ran out: the publisher fell behind. */
+  backlog: number
+  ackMs: { p50: number; p99: number }
+}
+
+/**
+ * Paced publisher. One request in flight per stream, so the server's id order is the seq order and a
+ * subscriber's out-of-order count means the server reordered; the send time is stamped when a request leaves.
+ * `published` is updated as acks arrive, so a caller can read progress mid-run (reconnect storm).
+ */
+export async function publish(target: Target, plan: PublishPlan, published: Record<number, number> = {}): Promise<PublishReport> {
+  const n = plan.streams.length
+  const seq = new Array<number>(n).fill(0)
+  const queued = new Array<number>(n).fill(0)
+  const busy = new Array<boolean>(n).fill(false)
+  const acks: number[] = []
+  let total = 0, errors = 0, due = 0, rr = 0
+  const started = performance.now()
+
+  const send = async (s: number): Promise<void> => {
+    busy[s] = true
+    while (queued[s] > 0) {
+      queued[s]--
+      const q = ++seq[s]
+      const req = target.publish(plan.streams[s], payload(s, q, plan.padBytes))
+      const t0 = nowMs()
+      try {
+        const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })
+        await res.arrayBuffer()
+        if (res.ok) { published[s] = q; total++; acks.push(nowMs() - t0) } else errors++
+      } catch { errors++ }
+    }
+    busy[s] = false
+  }
+
+  for (;;) {
+    const elapsed = performance.now() - started
+    if (elapsed >= plan.durationMs) break
+    const target = Math.floor((elapsed / 1000) * plan.rate)
+    for (; due < target; due++) {
+      const s = rr++ % n
+      queued[s]++
+      if (!busy[s]) void send(s)
+    }
+    await Bun.sleep(2)
+  }
+  const backlog = queued.reduce((a, b) => a + b, 0)
+  queued.fill(0)
+  while (busy.some(Boolean)) await Bun.sleep(2)
+  const wallMs = performance.now() - started
+  acks.sort((a, b) => a - b)
+  const pick = (q: number) => acks.length ? acks[Math.min(acks.length - 1, Math.floor(q * acks.length))] : NaN
+  return { published, total, errors, wallMs, achievedRate: total / (wallMs / 1000), backlog, ackMs: { p50: pick(0.5), p99: pick(0.99) } }
+}

@@ -1,0 +1,64 @@
+import { Histogram } from './histogram.ts'
+import { nowMs, readStamp, type Stamp } from './payload.ts'
+import { SeqTracker } from './seq-tracker.ts'
+
+/** What all subscribers of one worker share: the latency histogram and counters of non-data frames. */
+export class Sink {
+  latency = new Histogram()
+  controls: Record<string, number> = {}
+  control(kind: string): void { this.controls[kind] = (this.controls[kind] ?? 0) + 1 }
+}
+
+/** One logical subscriber (any transport): resume position, per-stream seq checks, connect and catch-up times. */
+export class Subscriber {
+  trackers = new Map<number, SeqTracker>()
+  lastId: string | null = null
+  isLive = false
+  reconnects = 0
+  errors = 0
+  connectStartedAt = 0
+  connectMs = NaN
+  private catchUp: { startedAt: number; until: Record<number, number> } | null = null
+  catchUpMs = NaN
+
+  constructor(readonly kind: string, readonly streams: string[], readonly sink: Sink) {}
+
+  startConnect(): void { this.connectStartedAt = nowMs() }
+
+  ready(): void {
+    if (!this.isLive && Number.isNaN(this.connectMs)) this.connectMs = nowMs() - this.connectStartedAt
+    this.isLive = true
+  }
+
+  /** A data frame as text (SSE data, WS frame, poll item); id is the server's opaque resume id if it has one. */
+  deliver(text: string, id: string | null): void {
+    const stamp = readStamp(text)
+    if (!stamp) { this.sink.control('frame-without-stamp'); return }
+    this.deliverStamp(stamp, id)
+  }
+
+  deliverStamp(stamp: Stamp, id: string | null): void {
+    this.sink.latency.recordMs(nowMs() - stamp.t)
+    let tracker = this.trackers.get(stamp.s)
+    if (!tracker) this.trackers.set(stamp.s, tracker = new SeqTracker())
+    tracker.record(stamp.q)
+    if (id !== null) this.lastId = id
+    if (this.catchUp) this.checkCatchUp()
+  }
+
+  /** Time, from startedAt, until every stream is gap-free up to `until[streamIndex]`. */
+  expectCatchUp(until: Record<number, number>, startedAt: number): void {
+    this.catchUp = { startedAt, until }
+    this.catchUpMs = NaN
+    this.checkCatchUp()
+  }
+
+  private checkCatchUp(): void {
+    const c = this.catchUp!
+    for (const [s, seq] of Object.entries(c.until)) {
+      if ((this.trackers.get(Number(s))?.contiguous ?? 0) < seq) return
+    }
+    this.catchUpMs = nowMs() - c.startedAt
+    this.catchUp = null
+  }
+}

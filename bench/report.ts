@@ -1,0 +1,74 @@
+import type { ScenarioResult } from './scenarios/result.ts'
+
+const f = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
+const k = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
+const mb = (kb: number | undefined): string => (kb === undefined || Number.isNaN(kb) ? '-' : (kb / 1024).toFixed(0))
+
+/** The fan-out table: one row per scenario × target. */
+export function fanoutTable(results: ScenarioResult[]): string {
+  const head = ['scenario', 'target', 'subs', 'conn s', 'ev/s', 'deliv/s', 'lost', 'dup', 'ooo', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
+    'RSS MB 0/conn/end', 'KB/conn', 'srv CPU%', 'µs/deliv', 'gen CPU%', 'flag']
+  const fan = results.filter((r) => r.deliveries || (r.skipped && r.scenario !== 'idle' && r.scenario !== 'http'))
+  if (!fan.length) return ''
+  const rows = fan.map((r) => r.skipped
+    ? [r.scenario, r.target, `skipped: ${r.skipped}`]
+    : [
+      r.scenario, r.target, `${r.subscribers!.connected}/${r.subscribers!.requested}`, f(r.subscribers!.connectWallMs / 1000),
+      `${r.publish!.requestedRate}→${f(r.publish!.achievedRate, 0)}`, k(r.deliveries!.perSec),
+      String(r.deliveries!.lost), String(r.deliveries!.duplicates), String(r.deliveries!.outOfOrder),
+      f(r.latencyMs!.p50), f(r.latencyMs!.p95), f(r.latencyMs!.p99), f(r.latencyMs!.max, 0),
+      `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}/${mb(r.server!.rssEndKb)}`, f(r.server!.kbPerConnection),
+      f(r.server!.cpuPct, 0), f(r.server!.usPerDelivery), r.generator!.workerCpuPct.map((p) => f(p, 0)).join('+') + `, pub ${f(r.generator!.publisherCpuPct, 0)}`,
+      r.generator!.isBottleneck ? 'GEN-BOUND' : r.generator!.isBoxSaturated ? 'BOX-SAT' : r.deliveries!.lost ? 'LOSS' : '',
+    ])
+  return table(head, rows)
+}
+
+export function extrasTable(results: ScenarioResult[]): string {
+  const out: string[] = []
+  const storm = results.filter((r) => r.catchUp)
+  if (storm.length) {
+    out.push(table(['storm', 'target', 'caught up', 'all back ms', 'catch-up p50 ms', 'catch-up max ms', 'reconnects', 'lost', 'dup'],
+      storm.map((r) => [r.scenario, r.target, `${r.catchUp!.caughtUp}/${r.catchUp!.subscribers}`, f(r.catchUp!.reconnectedMs, 0), f(r.catchUp!.p50Ms, 0), f(r.catchUp!.maxMs, 0),
+        String(r.deliveries!.reconnects), String(r.deliveries!.lost), String(r.deliveries!.duplicates)])))
+  }
+  const idle = results.filter((r) => r.scenario === 'idle' && r.subscribers)
+  if (idle.length) {
+    out.push(table(['idle', 'target', 'connections', 'connect s', 'RSS MB before/after', 'KB/conn'],
+      idle.map((r) => [r.scenario, r.target, `${r.subscribers!.connected}/${r.subscribers!.requested}`, f(r.subscribers!.connectWallMs / 1000),
+        `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}`, f(r.server!.kbPerConnection)])))
+  }
+  const http = results.filter((r) => r.http)
+  if (http.length) {
+    out.push(table(['http (autocannon, 50 conns)', 'target', 'req/s', 'events/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'non-2xx', 'srv CPU%', 'gen CPU%', 'flag'],
+      http.flatMap((r) => r.http!.map((h) => [h.name, r.target, k(h.reqPerSec), k(h.eventsPerSec), f(h.p50Ms), f(h.p97_5Ms), f(h.p99Ms), f(h.maxMs, 0),
+        String(h.non2xx + h.errors), f(h.serverCpuPct, 0), f(h.generatorCpuPct, 0), h.generatorCpuPct > 90 ? 'GEN-BOUND' : '']))))
+  }
+  return out.join('\n\n')
+}
+
+/** ringcast ÷ peer for each scenario both ran (below 1 is better for ringcast on every column). */
+export function ratiosTable(results: ScenarioResult[], peer: string): string {
+  const rows: string[][] = []
+  for (const r of results.filter((x) => x.target === 'ringcast' && x.deliveries)) {
+    const p = results.find((x) => x.target === peer && x.scenario === r.scenario && x.deliveries)
+    if (!p) continue
+    const ratio = (a: number, b: number) => (b > 0 && a >= 0 ? `${(a / b).toFixed(2)}×` : '-')
+    rows.push([r.scenario, ratio(r.latencyMs!.p95, p.latencyMs!.p95), ratio(r.latencyMs!.p99, p.latencyMs!.p99),
+      ratio(r.server!.usPerDelivery, p.server!.usPerDelivery), ratio(r.server!.kbPerConnection, p.server!.kbPerConnection),
+      `${r.deliveries!.lost} / ${p.deliveries!.lost}`,
+      r.generator!.isBottleneck || p.generator!.isBottleneck ? 'generator-bound: ratio is a floor' : ''])
+  }
+  for (const r of results.filter((x) => x.target === 'ringcast' && x.scenario === 'idle' && x.server)) {
+    const p = results.find((x) => x.target === peer && x.scenario === 'idle' && x.server)
+    if (p) rows.push(['idle', '', '', '', `${(r.server!.kbPerConnection / p.server!.kbPerConnection).toFixed(2)}×`, '', ''])
+  }
+  if (!rows.length) return ''
+  return table([`ringcast / ${peer}`, 'p95', 'p99', 'srv µs/delivery', 'KB/conn', `lost (ringcast / ${peer})`, ''], rows)
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ')} |`
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(r.length < head.length ? [...r, ...Array(head.length - r.length).fill('')] : r))].join('\n')
+}

@@ -1,0 +1,91 @@
+/**
+ * ringcast bench suite: starts the server(s), runs each scenario against each target in turn, prints the
+ * tables and the PASS/FAIL of DESIGN.md's figures, and writes bench/results/*.json.
+ * Exit: 0 ok, 1 a figure missed (never in --quick), 2 the harness itself failed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { parseArgs } from './args.ts'
+import { checks } from './checks.ts'
+import { Pool } from './gen/pool.ts'
+import { machine } from './machine.ts'
+import { extrasTable, fanoutTable, ratiosTable } from './report.ts'
+import type { Ctx } from './scenarios/context.ts'
+import { scenarios } from './scenarios/index.ts'
+import type { ScenarioResult } from './scenarios/result.ts'
+import { startNchan } from './servers/nchan.ts'
+import { startRingcast } from './servers/ringcast.ts'
+import type { Server } from './servers/server.ts'
+import { targetOf } from './targets/index.ts'
+
+const args = (() => {
+  try { return parseArgs(process.argv.slice(2)) } catch (err) { console.error((err as Error).message); process.exit(2) }
+})()
+const servers: Server[] = []
+let pool: Pool | null = null
+
+async function shutdown(): Promise<void> {
+  pool?.stop()
+  pool = null
+  await Promise.all(servers.splice(0).map((s) => s.stop().catch(() => {})))
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void shutdown().then(() => process.exit(130)) })
+
+async function main(): Promise<number> {
+  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios
+  const unknown = args.scenarios.filter((n) => !scenarios.some((s) => s.name === n))
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(' ')}`)
+
+  if (args.target) {
+    const { sse, publish, ws, publishBody, pid } = args.target
+    servers.push({ spec: { kind: 'url', base: new URL(sse).origin, sse, publish, ws, publishBody }, pid, description: `external server at ${new URL(sse).origin}`, stop: async () => {} })
+  } else {
+    if (!args.isPeerOnly) servers.push(await startRingcast({ fromSource: args.fromSource }))
+    if (args.peer === 'nchan') servers.push(await startNchan())
+  }
+  pool = new Pool(args.workers)
+  const info = { machine: machine(), servers: servers.map((s) => s.description), mode: args.isQuick ? 'quick' : 'full', startedAt: new Date().toISOString() }
+  console.log(`bench: ${info.mode} run on ${info.machine}`)
+  for (const s of servers) console.log(`bench: target ${s.description} (${s.spec.base}, pid ${s.pid || '?'})`)
+
+  const results: ScenarioResult[] = []
+  // Alternate targets scenario by scenario, so drift on a shared box hits both sides alike.
+  for (const scenario of selected) {
+    for (const server of servers) {
+      const ctx: Ctx = { server, target: targetOf(server.spec), pool, isQuick: args.isQuick }
+      const started = performance.now()
+      const r = await scenario.run(ctx)
+      results.push(r)
+      console.log(`bench: ${scenario.name} × ${r.target}: ${r.skipped ? `skipped (${r.skipped})` : `done in ${((performance.now() - started) / 1000).toFixed(1)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`)
+    }
+  }
+
+  const fan = fanoutTable(results)
+  if (fan) console.log(`\n${fan}\n`)
+  const extras = extrasTable(results)
+  if (extras) console.log(`${extras}\n`)
+  const peer = servers.find((s) => s.spec.kind !== 'ringcast' && s.spec.kind !== 'url')
+  const ratios = peer ? ratiosTable(results, peer.spec.kind) : ''
+  if (ratios) console.log(`${ratios}\n`)
+  const verdicts = checks(results)
+  for (const c of verdicts) console.log(`${args.isQuick ? 'INFO' : c.isPass ? 'PASS' : 'FAIL'}  ${c.name} — ${c.measured}`)
+  if (args.isQuick && verdicts.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
+
+  const dir = new URL('./results/', import.meta.url).pathname
+  mkdirSync(dir, { recursive: true })
+  const file = `${dir}${info.startedAt.replace(/[:.]/g, '-')}-${info.mode}.json`
+  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts }, null, 2)
+  writeFileSync(file, json)
+  writeFileSync(`${dir}latest.json`, json)
+  console.log(`bench: results written to ${file}`)
+  return !args.isQuick && verdicts.some((c) => !c.isPass) ? 1 : 0
+}
+
+let code = 2
+try {
+  code = await main()
+} catch (err) {
+  console.error(`bench: ${(err as Error).stack ?? err}`)
+} finally {
+  await shutdown()
+}
+process.exit(code)

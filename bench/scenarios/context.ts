@@ -1,0 +1,14 @@
+import type { Pool } from '../gen/pool.ts'
+import type { Server } from '../servers/server.ts'
+import type { Target } from '../targets/target.ts'
+
+/** What a scenario gets: the server under test, its adapter, the generator workers and the run's size. */
+export interface Ctx {
+  server: Server
+  target: Target
+  pool: Pool
+  isQuick: boolean
+}
+
+/** Full-run size, or the --quick one (CI keeps the suite from rotting, not its numbers). */
+export const sized = <T>(ctx: Ctx, full: T, quick: T): T => (ctx.isQuick ? quick : full)

@@ -1,0 +1,83 @@
+import { sized } from './context.ts'
+import { runFanout } from './fanout.ts'
+import { type Scenario, skipped, streamNames, subsOn } from './scenario.ts'
+
+// 1000 subscribers × 1000 events/s is 1 M deliveries/s, well past what 2 shared cores do (DESIGN.md:
+// 130–280 k/s); it is run to show where each server saturates, and the targets are checked at 100/s.
+function oneStream(kind: 'sse' | 'ws', rate: number): Scenario {
+  const name = `${kind}-${rate}`
+  const scenario: Scenario = {
+    name,
+    title: `1000 ${kind.toUpperCase()} subscribers, one stream, ${rate} events/s`,
+    run(ctx) {
+      if (kind === 'ws' && !ctx.target.caps.ws) return Promise.resolve(skipped(scenario, ctx, 'no WebSocket URL'))
+      const streams = [`b.${name}`]
+      return runFanout(ctx, {
+        scenario: name, title: scenario.title, streams,
+        subs: subsOn(kind, sized(ctx, 1000, 100), streams),
+        rate: sized(ctx, rate, Math.min(rate, 500)), durationMs: sized(ctx, 10_000, 2_000),
+      })
+    },
+  }
+  return scenario
+}
+
+const mixed: Scenario = {
+  name: 'mixed',
+  title: '1000 SSE + 1000 WS + 200 long-pollers at once, one stream, 100 events/s',
+  run(ctx) {
+    if (!ctx.target.caps.ws || !ctx.target.caps.poll) return Promise.resolve(skipped(mixed, ctx, 'needs WebSocket and long-polling'))
+    const streams = ['b.mixed']
+    const subs = [
+      ...subsOn('sse', sized(ctx, 1000, 50), streams),
+      ...subsOn('ws', sized(ctx, 1000, 50), streams),
+      ...subsOn('poll', sized(ctx, 200, 10), streams),
+    ]
+    return runFanout(ctx, { scenario: 'mixed', title: mixed.title, streams, subs, rate: 100, durationMs: sized(ctx, 10_000, 2_000) })
+  },
+}
+
+const manyStreams: Scenario = {
+  name: 'streams-100',
+  title: '1000 SSE subscribers over 100 streams, round-robin publishing, 1000 events/s in all',
+  run(ctx) {
+    const streams = streamNames('b.multi', sized(ctx, 100, 10))
+    return runFanout(ctx, {
+      scenario: 'streams-100', title: manyStreams.title, streams,
+      subs: subsOn('sse', sized(ctx, 1000, 100), streams), rate: sized(ctx, 1000, 200), durationMs: sized(ctx, 10_000, 2_000),
+    })
+  },
+}
+
+const pattern: Scenario = {
+  name: 'pattern',
+  title: '500 SSE + 500 WS subscribers on jobs.*, 10 streams, 100 events/s',
+  run(ctx) {
+    if (!ctx.target.caps.pattern) return Promise.resolve(skipped(pattern, ctx, 'no pattern subscriptions'))
+    const streams = streamNames('jobs', 10)
+    const all = streams.map((_, i) => i)
+    const n = sized(ctx, 500, 50)
+    const subs = [
+      ...Array.from({ length: n }, () => ({ kind: 'sse' as const, streams: ['jobs.*'], expect: all })),
+      ...Array.from({ length: n }, () => ({ kind: 'ws' as const, streams: ['jobs.*'], expect: all })),
+    ]
+    return runFanout(ctx, { scenario: 'pattern', title: pattern.title, streams, subs, rate: 100, durationMs: sized(ctx, 10_000, 2_000) })
+  },
+}
+
+const storm: Scenario = {
+  name: 'storm',
+  title: 'reconnect storm: 1000 SSE subscribers drop at once and resume with Last-Event-ID, 100 events/s',
+  run(ctx) {
+    const streams = ['b.storm']
+    return runFanout(ctx, {
+      scenario: 'storm', title: storm.title, streams, subs: subsOn('sse', sized(ctx, 1000, 100), streams),
+      rate: 100, durationMs: sized(ctx, 10_000, 3_000), stormAtMs: sized(ctx, 4_000, 1_000),
+    })
+  },
+}
+
+export const fanoutScenarios: Scenario[] = [
+  oneStream('sse', 100), oneStream('sse', 1000), oneStream('ws', 100), oneStream('ws', 1000),
+  mixed, manyStreams, pattern, storm,
+]

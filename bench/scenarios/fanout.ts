@@ -1,0 +1,123 @@
+import { Histogram } from '../gen/histogram.ts'
+import type { CollectReport, OpenReport, StormReport, SubPlan } from '../gen/protocol.ts'
+import { publish, type PublishReport } from '../gen/publisher.ts'
+import { usageOf, type Usage } from '../servers/probe.ts'
+import type { Ctx } from './context.ts'
+import type { ScenarioResult } from './result.ts'
+
+export interface FanoutPlan {
+  scenario: string
+  title: string
+  subs: SubPlan[]
+  /** Published streams; event data carries the stream's index in this list. */
+  streams: string[]
+  rate: number
+  durationMs: number
+  padBytes?: number
+  /** Drop every subscriber this far into publishing; they resume with their last id. */
+  stormAtMs?: number
+}
+
+// A worker using more than this share of a core was at or near its limit: the numbers are the generator's.
+const BOTTLENECK = 0.9
+
+/** Connect the subscribers, publish at a paced rate, wait for every delivery, and measure both sides. */
+export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioResult> {
+  const { pool, server, target } = ctx
+  const result: ScenarioResult = { scenario: plan.scenario, title: plan.title, target: target.name, notes: [] }
+  const usage = (): Usage => (server.pid ? usageOf(server.pid) : { rssKb: NaN, cpuMs: NaN })
+  const rssBefore = usage().rssKb
+
+  // Round-robin split, so each worker gets a share of every kind.
+  const shares: SubPlan[][] = Array.from({ length: pool.size }, () => [])
+  plan.subs.forEach((s, i) => shares[i % pool.size].push(s))
+  const opened = await pool.all<OpenReport>((w) => ({ op: 'open', spec: server.spec, subs: shares[w], timeoutMs: 60_000 }))
+  const connectMs = new Histogram()
+  for (const o of opened) connectMs.merge(o.connectMs)
+  const connected = opened.reduce((a, o) => a + o.connected, 0)
+  result.subscribers = {
+    requested: plan.subs.length, connected, connectWallMs: Math.max(...opened.map((o) => o.wallMs)),
+    connectP50Ms: connectMs.quantileMs(0.5), connectP99Ms: connectMs.quantileMs(0.99),
+  }
+  if (connected < plan.subs.length) result.notes.push(`${plan.subs.length - connected} subscribers never connected`)
+  await Bun.sleep(300)
+  const rssConnected = usage().rssKb
+
+  await pool.all({ op: 'mark' })
+  const cpu0 = usage().cpuMs, pubCpu0 = process.cpuUsage(), t0 = performance.now()
+  const published: Record<number, number> = {}
+  let storm: Promise<StormReport[]> | null = null
+  const stormTimer = plan.stormAtMs === undefined ? null : setTimeout(() => {
+    // Catch-up target: everything published by the time the last subscriber was back.
+    storm = pool.all<StormReport>({ op: 'storm', timeoutMs: 30_000 })
+      .then(async (r) => { await pool.all({ op: 'catch-up', until: { ...published } }); return r })
+  }, plan.stormAtMs)
+  const pub: PublishReport = await publish(target, { streams: plan.streams, rate: plan.rate, durationMs: plan.durationMs, padBytes: plan.padBytes ?? 64 }, published)
+  if (stormTimer) clearTimeout(stormTimer)
+  const stormed = await (storm as Promise<StormReport[]> | null)
+  const pubCpu = process.cpuUsage(pubCpu0)
+  const pubWallMs = performance.now() - t0
+  const collected = await pool.all<CollectReport>({ op: 'collect', published: pub.published, settleMs: ctx.isQuick ? 5_000 : 15_000 })
+  const wallMs = performance.now() - t0
+  const end = usage()
+  await pool.all({ op: 'close' })
+
+  result.publish = {
+    requestedRate: plan.rate, events: pub.total, errors: pub.errors, achievedRate: pub.achievedRate,
+    backlog: pub.backlog, ackP50Ms: pub.ackMs.p50, ackP99Ms: pub.ackMs.p99,
+  }
+  if (pub.errors) result.notes.push(`${pub.errors} publish requests failed`)
+  if (pub.backlog) result.notes.push(`publisher fell ${pub.backlog} events behind the requested rate (one request in flight per stream)`)
+  summarize(result, collected, wallMs)
+  if (stormed && result.catchUp) result.catchUp.reconnectedMs = Math.max(...stormed.map((s) => s.reconnectedMs))
+  else if (stormed) result.notes.push('storm: no subscriber caught up')
+  const cpuMs = end.cpuMs - cpu0
+  const received = result.deliveries!.received
+  result.server = {
+    rssBeforeKb: rssBefore, rssConnectedKb: rssConnected, rssEndKb: end.rssKb,
+    kbPerConnection: connected ? (rssConnected - rssBefore) / connected : NaN,
+    cpuMs, cpuPct: (100 * cpuMs) / wallMs, usPerDelivery: received ? (cpuMs * 1000) / received : NaN,
+  }
+  const workerCpuPct = collected.map((c) => (100 * c.cpuMs) / c.wallMs)
+  const publisherCpuPct = (100 * (pubCpu.user + pubCpu.system) / 1000) / pubWallMs
+  const isBottleneck = workerCpuPct.some((p) => p > BOTTLENECK * 100) || publisherCpuPct > BOTTLENECK * 100
+  const totalPct = result.server.cpuPct + workerCpuPct.reduce((a, b) => a + b, 0) + publisherCpuPct * (pubWallMs / wallMs)
+  result.generator = { workerCpuPct, publisherCpuPct, isBottleneck, isBoxSaturated: totalPct > 185 }
+  if (isBottleneck) result.notes.push('GENERATOR-BOUND: a generator process used >90% of a core; these figures are a floor for the server')
+  else if (result.generator.isBoxSaturated) result.notes.push('BOX SATURATED: server + generator used >1.85 of the 2 cores')
+  return result
+}
+
+const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'errors', 'caughtUp'] as const
+
+function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: number): void {
+  const latency = new Histogram()
+  const kinds: ScenarioResult['kinds'] = {}
+  const catchUp = new Histogram()
+  const controls: Record<string, number> = {}
+  const d = { expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, perSec: 0, drainMs: 0 }
+  let subs = 0, caughtUp = 0
+  for (const c of collected) {
+    latency.merge(c.latency)
+    d.drainMs = Math.max(d.drainMs, c.drainMs)
+    for (const [k, n] of Object.entries(c.controls)) controls[k] = (controls[k] ?? 0) + n
+    for (const [kind, s] of Object.entries(c.kinds)) {
+      d.expected += s!.expected; d.received += s!.received; d.lost += s!.lost
+      d.duplicates += s!.duplicates; d.outOfOrder += s!.outOfOrder; d.reconnects += s!.reconnects
+      subs += s!.subs; caughtUp += s!.caughtUp
+      catchUp.merge(s!.catchUpMs)
+      const k = kinds[kind]
+      if (!k) kinds[kind] = { ...s!, catchUpMs: { buckets: [], count: 0, maxUs: 0 } }
+      else for (const f of COUNTS) k[f] += s![f]
+    }
+  }
+  d.perSec = d.received / (wallMs / 1000)
+  result.deliveries = d
+  result.kinds = kinds
+  result.controls = controls
+  result.latencyMs = { p50: latency.quantileMs(0.5), p95: latency.quantileMs(0.95), p99: latency.quantileMs(0.99), max: latency.maxUs / 1000 }
+  if (catchUp.count) result.catchUp = { subscribers: subs, caughtUp, p50Ms: catchUp.quantileMs(0.5), maxMs: catchUp.maxUs / 1000 }
+  if (d.lost) result.notes.push(`LOSS: ${d.lost} of ${d.expected} deliveries never arrived`)
+  if (d.duplicates) result.notes.push(`${d.duplicates} duplicate deliveries`)
+  if (d.outOfOrder) result.notes.push(`${d.outOfOrder} deliveries out of order`)
+}

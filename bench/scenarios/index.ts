@@ -1,0 +1,7 @@
+import { fanoutScenarios } from './fanout-scenarios.ts'
+import { http } from './http.ts'
+import { idle } from './idle.ts'
+import type { Scenario } from './scenario.ts'
+
+/** Every scenario in run order. */
+export const scenarios: Scenario[] = [...fanoutScenarios, idle, http]

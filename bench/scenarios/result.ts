@@ -1,0 +1,20 @@
+import type { KindStats } from '../gen/protocol.ts'
+
+/** One scenario run against one target: what report.ts prints and results/*.json keep. */
+export interface ScenarioResult {
+  scenario: string
+  title: string
+  target: string
+  skipped?: string
+  subscribers?: { requested: number; connected: number; connectWallMs: number; connectP50Ms: number; connectP99Ms: number }
+  publish?: { requestedRate: number; events: number; errors: number; achievedRate: number; backlog: number; ackP50Ms: number; ackP99Ms: number }
+  deliveries?: { expected: number; received: number; lost: number; duplicates: number; outOfOrder: number; reconnects: number; perSec: number; drainMs: number }
+  latencyMs?: { p50: number; p95: number; p99: number; max: number }
+  catchUp?: { subscribers: number; caughtUp: number; p50Ms: number; maxMs: number; reconnectedMs?: number }
+  server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number }
+  generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean }
+  http?: { name: string; reqPerSec: number; eventsPerSec: number; p50Ms: number; p97_5Ms: number; p99Ms: number; maxMs: number; non2xx: number; errors: number; serverCpuPct: number; generatorCpuPct: number }[]
+  kinds?: Partial<Record<string, KindStats>>
+  controls?: Record<string, number>
+  notes: string[]
+}

@@ -1,0 +1,52 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort, type Server, waitReady } from './server.ts'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const BINARY = join(ROOT, 'dist/ringcast')
+
+/** Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file. */
+export async function startRingcast(opts: { fromSource: boolean }): Promise<Server> {
+  let cmd: string[]
+  let description: string
+  if (opts.fromSource) {
+    cmd = [process.execPath, join(ROOT, 'src/main.ts')]
+    description = `bun ${Bun.version} src/main.ts (from source, not the compiled binary)`
+  } else {
+    if (!existsSync(BINARY)) {
+      console.error('bench: dist/ringcast missing, running npm run build')
+      const build = Bun.spawnSync(['npm', 'run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] })
+      if (build.exitCode !== 0 || !existsSync(BINARY)) throw new Error('npm run build failed: cannot bench without dist/ringcast (or pass --source)')
+    }
+    cmd = [BINARY]
+    description = `dist/ringcast (compiled, bun ${Bun.version})`
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ringcast-bench-'))
+  const port = await freePort()
+  const logPath = join(dir, 'server.log')
+  const proc = Bun.spawn([...cmd, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', join(dir, 'bench.db'),
+    // The bench opens thousands of connections from one address; the defaults are for real clients.
+    '--max-connections', '100000', '--max-connections-per-client', '100000'], {
+    cwd: dir, stdio: ['ignore', Bun.file(logPath), Bun.file(join(dir, 'server.err'))],
+  })
+  const log = () => {
+    const read = (p: string) => { try { return readFileSync(p, 'utf8').slice(-1500) } catch { return '' } }
+    return read(logPath) + read(join(dir, 'server.err'))
+  }
+  const base = `http://127.0.0.1:${port}`
+  await waitReady(`${base}/readyz`, 20_000, log, () => proc.exitCode !== null)
+  return {
+    spec: { kind: 'ringcast', base },
+    pid: proc.pid,
+    description,
+    async stop() {
+      proc.kill('SIGTERM')
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(6000).then(() => false)])
+      if (!exited) { console.error('bench: ringcast did not exit within 6 s of SIGTERM; killing it'); proc.kill('SIGKILL') }
+      const errors = log()
+      if (/error|panic|uncaught/i.test(errors)) console.error(`bench: ringcast log tail:\n${errors}`)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,63 @@
+import type { Event } from './event'
+import { isWildcard, matches } from './pattern'
+
+/** What one subscription asks for: streams or patterns, optionally narrowed by types and a correlation id. */
+export class Filter {
+  readonly patterns: readonly string[]
+  readonly types: ReadonlySet<string> | null
+  readonly correlationId: string | null
+  /** Canonical text: two filters with the same key select the same events. */
+  readonly key: string
+  /** Whether every pattern is a plain stream name. */
+  readonly isExact: boolean
+
+  constructor(patterns: readonly string[], types?: readonly string[] | null, correlationId?: string | null) {
+    this.patterns = [...new Set(patterns)].sort()
+    this.types = types && types.length > 0 ? new Set(types) : null
+    this.correlationId = correlationId ?? null
+    this.isExact = this.patterns.every((p) => !isWildcard(p))
+    this.key = JSON.stringify([this.patterns, this.types ? [...this.types].sort() : null, this.correlationId])
+  }
+
+  matchesStream(name: string): boolean {
+    for (const p of this.patterns) if (matches(p, name)) return true
+    return false
+  }
+
+  matches(event: Event): boolean {
+    if (this.types && !this.types.has(event.type)) return false
+    if (this.correlationId !== null && event.correlationId !== this.correlationId) return false
+    return this.matchesStream(event.stream)
+  }
+}
+
+/**
+ * The union of one connection's filters. Connections with equal selectors share one feed,
+ * so an event is matched and encoded once for all of them, and sent once per connection.
+ */
+export class Selector {
+  readonly key: string
+  readonly isExact: boolean
+
+  constructor(readonly filters: readonly Filter[]) {
+    this.key = filters.map((f) => f.key).sort().join('|')
+    this.isExact = filters.every((f) => f.isExact)
+  }
+
+  /** Plain stream names named by exact filters (for the fan-out index). */
+  exactStreams(): string[] {
+    const names = new Set<string>()
+    for (const f of this.filters) for (const p of f.patterns) if (!isWildcard(p)) names.add(p)
+    return [...names]
+  }
+
+  matchesStream(name: string): boolean {
+    for (const f of this.filters) if (f.matchesStream(name)) return true
+    return false
+  }
+
+  matches(event: Event): boolean {
+    for (const f of this.filters) if (f.matches(event)) return true
+    return false
+  }
+}

@@ -1,0 +1,302 @@
+import { RingcastError } from './errors'
+import { type Envelope, Event } from './event'
+import { Feed, type Subscriber } from './feed'
+import { type Filter, Selector } from './filter'
+import type { Log, LogRow, StreamRecord } from './log'
+import { Reader } from './reader'
+import { envelopeJson, eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState } from './streams'
+
+/** One event to publish, already validated. */
+export interface PublishItem {
+  type: string
+  data: unknown
+  key?: string
+  correlationId?: string
+  terminal?: boolean
+}
+
+/** What a publish returns per item: the stored event, or the original id for a dedup hit. */
+export type PublishResult = { event: Event; duplicate: false } | { id: number; event: Event | undefined; duplicate: true }
+
+export interface HubOptions {
+  defaults: StreamSettings
+  patternDefaults?: readonly StreamDefault[]
+  dedupWindowSeconds: number
+}
+
+/** Observers the hub reports to (metrics); all optional and called synchronously. */
+export interface HubHooks {
+  committed?(events: number, batchMs: number): void
+  /** Streams that just closed or were deleted, after their last events went out. */
+  ended?(streams: readonly string[]): void
+}
+
+interface Pending {
+  stream: string
+  items: readonly PublishItem[] | null // null: a close request
+  resolve(results: PublishResult[]): void
+  reject(error: unknown): void
+}
+
+/**
+ * Publish pipeline and fan-out. Publishes of one event-loop turn share one log transaction;
+ * only after it commits are events put in rings and handed to subscribers, in id order.
+ */
+export class Hub {
+  readonly streams: StreamRegistry
+  readonly reader: Reader
+  private pending: Pending[] = []
+  private flushScheduled = false
+  private readonly feeds = new Map<string, Feed>()
+  private readonly exactIndex = new Map<string, Set<Feed>>()
+  private readonly wildcardFeeds = new Set<Feed>()
+  private lastIssued: number
+
+  constructor(
+    readonly log: Log,
+    private readonly options: HubOptions,
+    readonly hooks: HubHooks = {},
+  ) {
+    this.streams = new StreamRegistry(log, options.defaults, options.patternDefaults ?? [])
+    this.reader = new Reader(log, this.streams, () => this.lastIssued)
+    this.lastIssued = log.lastId()
+  }
+
+  /** Highest id ever issued, over all streams. */
+  get lastId(): number {
+    return this.lastIssued
+  }
+
+  /** Resolves once the events are committed and fanned out; rejects with stream_closed if the stream is closed. */
+  publish(stream: string, items: readonly PublishItem[]): Promise<PublishResult[]> {
+    return this.enqueue(stream, items)
+  }
+
+  /** Marks a stream closed, in order with publishes: subscribers naming it get everything before, then end. */
+  async close(stream: string): Promise<void> {
+    await this.enqueue(stream, null)
+  }
+
+  /** Attaches a live subscriber; from now on it receives every committed event its selector matches. */
+  subscribe(selector: Selector, subscriber: Subscriber): Feed {
+    let feed = this.feeds.get(selector.key)
+    if (!feed) {
+      feed = new Feed(selector)
+      this.feeds.set(selector.key, feed)
+      if (selector.isExact) {
+        for (const name of selector.exactStreams()) {
+          let set = this.exactIndex.get(name)
+          if (!set) this.exactIndex.set(name, (set = new Set()))
+          set.add(feed)
+        }
+      } else this.wildcardFeeds.add(feed)
+    }
+    feed.members.add(subscriber)
+    return feed
+  }
+
+  unsubscribe(feed: Feed, subscriber: Subscriber): void {
+    feed.members.delete(subscriber)
+    if (feed.members.size > 0 || this.feeds.get(feed.selector.key) !== feed) return
+    this.feeds.delete(feed.selector.key)
+    this.wildcardFeeds.delete(feed)
+    for (const name of feed.selector.exactStreams()) {
+      const set = this.exactIndex.get(name)
+      set?.delete(feed)
+      if (set?.size === 0) this.exactIndex.delete(name)
+    }
+  }
+
+  /** Connections whose selectors match the stream. */
+  subscriberCount(stream: string): number {
+    let n = 0
+    for (const feed of this.exactIndex.get(stream) ?? []) n += feed.connections
+    for (const feed of this.wildcardFeeds) if (feed.selector.matchesStream(stream)) n += feed.connections
+    return n
+  }
+
+  /** Whether every stream a filter names exactly is closed (a pattern filter never is). */
+  isClosed(filter: Filter): boolean {
+    if (!filter.isExact) return false
+    return filter.patterns.every((name) => this.streams.get(name)?.record.closed === true)
+  }
+
+  /** Applies new settings to a stream, creating it if needed. */
+  configure(name: string, patch: Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>): StreamState {
+    const state = this.streams.getOrCreate(name)
+    Object.assign(state.record, patch)
+    this.log.saveStream(state.record)
+    this.streams.refresh(state)
+    return state
+  }
+
+  /** Deletes a stream and its history; subscriptions naming exactly it end. */
+  delete(name: string): boolean {
+    const state = this.streams.get(name)
+    if (!state) return false
+    this.log.deleteStream(name)
+    this.streams.remove(name)
+    this.endExact(name, () => true)
+    this.hooks.ended?.([name])
+    return true
+  }
+
+  /** Commits whatever is pending now (used on shutdown). */
+  flushNow(): void {
+    if (this.pending.length > 0) this.flush()
+  }
+
+  private enqueue(stream: string, items: readonly PublishItem[] | null): Promise<PublishResult[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, items, resolve, reject })
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        // setImmediate runs after this turn's I/O callbacks: every publish parsed in this turn joins the batch.
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    const pending = this.pending
+    this.pending = []
+    const started = performance.now()
+    const nowMs = Date.now()
+    const time = new Date(nowMs).toISOString()
+    const dedupSince = nowMs - this.options.dedupWindowSeconds * 1000
+    const rows: LogRow[] = []
+    const keys: { stream: string; key: string; id: number; timeMs: number }[] = []
+    const changed = new Map<string, StreamState>()
+    const closing = new Set<string>()
+    const batchKeys = new Map<string, number>()
+    const fresh: Event[] = []
+    const outcomes: (PublishResult[] | RingcastError)[] = []
+    let id = this.lastIssued
+
+    for (const p of pending) {
+      const state = this.streams.getOrCreate(p.stream)
+      if (state.record.closed || closing.has(p.stream)) {
+        outcomes.push(p.items === null ? [] : new RingcastError('stream_closed', `Stream "${p.stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.'))
+        continue
+      }
+      if (!state.isStored) changed.set(p.stream, state)
+      if (p.items === null) {
+        closing.add(p.stream)
+        changed.set(p.stream, state)
+        outcomes.push([])
+        continue
+      }
+      const results: PublishResult[] = []
+      for (const item of p.items) {
+        if (item.key !== undefined) {
+          const dedupKey = `${p.stream}\u0000${item.key}`
+          const original = batchKeys.get(dedupKey) ?? this.log.findKey(p.stream, item.key, dedupSince)
+          if (original !== undefined) {
+            results.push({ id: original, event: undefined, duplicate: true })
+            continue
+          }
+          batchKeys.set(dedupKey, id + 1)
+          keys.push({ stream: p.stream, key: item.key, id: id + 1, timeMs: nowMs })
+        }
+        id++
+        const env: Envelope = { id, stream: p.stream, type: item.type, data: undefined, time }
+        if (item.key !== undefined) env.key = item.key
+        if (item.correlationId !== undefined) env.correlationId = item.correlationId
+        const data = JSON.stringify(item.data)
+        const event = new Event(env, envelopeJson(env, data))
+        if (!state.record.ephemeral) {
+          rows.push({ id, stream: p.stream, type: item.type, data, timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
+        }
+        fresh.push(event)
+        results.push({ event, duplicate: false })
+        if (item.terminal) {
+          closing.add(p.stream)
+          changed.set(p.stream, state)
+          break
+        }
+      }
+      outcomes.push(results)
+    }
+
+    const records = [...changed.values()].map((s) => (closing.has(s.name) ? { ...s.record, closed: true } : s.record))
+    try {
+      this.log.commit({ rows, keys, streams: records, lastId: id })
+    } catch (error) {
+      const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.')
+      for (const p of pending) p.reject(failure)
+      return
+    }
+    this.lastIssued = id
+    for (const state of changed.values()) state.isStored = true
+    for (const name of closing) this.streams.get(name)!.record.closed = true
+
+    for (const event of fresh) this.append(event)
+    this.fanOut(fresh)
+    for (const name of closing) this.endExact(name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
+    if (closing.size > 0) this.hooks.ended?.([...closing])
+    this.hooks.committed?.(fresh.length, performance.now() - started)
+
+    for (let i = 0; i < pending.length; i++) {
+      const outcome = outcomes[i]
+      if (outcome instanceof RingcastError) pending[i].reject(outcome)
+      else pending[i].resolve(this.withOriginals(outcome, fresh))
+    }
+  }
+
+  /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
+  private append(event: Event): void {
+    const state = this.streams.get(event.stream)!
+    const ring = this.streams.ring(state)
+    if (event.id > ring.lastId || ring.size === 0) {
+      const evicted = ring.push(event)
+      if (evicted && state.record.ephemeral) {
+        state.record.prunedThrough = evicted.id
+        state.events--
+        state.firstId = ring.firstId ?? null
+      }
+    }
+    state.appended(event)
+  }
+
+  private fanOut(events: readonly Event[]): void {
+    if (events.length === 0 || this.feeds.size === 0) return
+    const perFeed = new Map<Feed, Event[]>()
+    for (const event of events) {
+      for (const feed of this.exactIndex.get(event.stream) ?? []) this.collect(perFeed, feed, event)
+      for (const feed of this.wildcardFeeds) this.collect(perFeed, feed, event)
+    }
+    for (const [feed, matched] of perFeed) feed.deliver(matched)
+  }
+
+  private collect(perFeed: Map<Feed, Event[]>, feed: Feed, event: Event): void {
+    if (!feed.selector.matches(event)) return
+    const list = perFeed.get(feed)
+    if (list) {
+      // A feed reached through several of its exact names must still get each event once.
+      if (list[list.length - 1] !== event) list.push(event)
+    } else perFeed.set(feed, [event])
+  }
+
+  private endExact(stream: string, shouldEnd: (feed: Feed) => boolean | undefined): void {
+    for (const feed of [...(this.exactIndex.get(stream) ?? [])]) if (shouldEnd(feed)) feed.end()
+  }
+
+  private withOriginals(results: PublishResult[], fresh: readonly Event[]): PublishResult[] {
+    for (const r of results) {
+      if (!r.duplicate || r.event) continue
+      r.event = fresh.find((e) => e.id === r.id) ?? this.findEvent(r.id)
+    }
+    return results
+  }
+
+  private findEvent(id: number): Event | undefined {
+    const row = this.log.get(id)
+    if (row) return eventFromRow(row)
+    for (const state of this.streams.all()) {
+      const hit = state.ring?.since(id - 1, 1)[0]
+      if (hit?.id === id) return hit
+    }
+    return undefined
+  }
+}

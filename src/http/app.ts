@@ -1,0 +1,66 @@
+import { Elysia } from 'elysia'
+import { RingcastError } from '../core/errors'
+import { cors } from './cors'
+import type { AppDeps } from './deps'
+import { docs } from './docs'
+import { problem, problemFrom, statusOf, validationDetail } from './problem'
+import { connectionRoutes } from './routes/connections'
+import { eventRoutes } from './routes/events'
+import { healthRoutes } from './routes/health'
+import { publishRoutes } from './routes/publish'
+import { streamRoutes } from './routes/streams'
+import { wsRoutes } from './routes/ws'
+
+/** The whole HTTP surface; status codes and problem+json live here and nowhere below. */
+export function createApp(d: AppDeps, version: string) {
+  return new Elysia({
+    // Unknown body fields are a 400, not silently dropped.
+    normalize: false,
+    serve: {
+      // Elysia turns reusePort on; two servers on one port would then silently split traffic.
+      reusePort: false,
+      idleTimeout: 30,
+      // Bun's own cap is a backstop above ours, so oversized bodies still get our problem+json 413.
+      maxRequestBodySize: Math.max(d.config.maxPayload * 2, 16 * 1024 * 1024),
+    },
+    websocket: {
+      // Bun must never drop a frame; the transport closes a socket past --buffer-limit with 4008 first.
+      backpressureLimit: Math.max(d.config.bufferLimit * 4, 16 * 1024 * 1024),
+      closeOnBackpressureLimit: false,
+      maxPayloadLength: d.config.maxPayload,
+      idleTimeout: 120,
+    },
+  })
+    .use(cors(d.config.corsOrigin))
+    .onError(({ code, error }) => {
+      if (error instanceof RingcastError) {
+        d.metrics.reject(error.code)
+        if (statusOf(error.code) >= 500) d.logger.error('request failed', { code: error.code, detail: error.message })
+        return problemFrom(error)
+      }
+      switch (code) {
+        case 'VALIDATION': {
+          d.metrics.reject('invalid_request')
+          const { detail, errors } = validationDetail(error as { message: string })
+          return problem(400, 'invalid_request', detail, errors ? { errors } : {})
+        }
+        case 'NOT_FOUND':
+          d.metrics.reject('not_found')
+          return problem(404, 'not_found', 'No such route.', { hint: 'See /docs for the API.' })
+        case 'PARSE':
+          d.metrics.reject('bad_request')
+          return problem(400, 'bad_request', 'The body could not be parsed.', { hint: 'Send valid JSON with Content-Type: application/json.' })
+        default:
+          d.metrics.reject('internal')
+          d.logger.error('unhandled error', { error: String((error as Error)?.stack ?? error) })
+          return problemFrom(error)
+      }
+    })
+    .use(docs(version))
+    .use(healthRoutes(d))
+    .use(publishRoutes(d))
+    .use(eventRoutes(d))
+    .use(wsRoutes(d))
+    .use(streamRoutes(d))
+    .use(connectionRoutes(d))
+}

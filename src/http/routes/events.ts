@@ -1,0 +1,86 @@
+import { Elysia } from 'elysia'
+import type { PollPage as Page } from '../../transports/poll'
+import { type AppDeps, keepOpen, remoteOf, type ServerLike } from '../deps'
+import { filterOf, listOf, positionOf, sinceOf, streamOf } from '../params'
+import { EventsQuery, PollPage, Problem, StreamEventsQuery, StreamParams } from '../schemas'
+
+interface EventsParams {
+  after?: number
+  since?: string
+  limit?: number
+  types?: string[]
+  wait?: number
+  heartbeat?: number
+  slow?: 'close' | 'drop'
+  correlationId?: string
+}
+
+const SSE_DOC =
+  'With `Accept: text/event-stream`: Server-Sent Events. Headers and `retry:` are flushed at once; each event is `id: <id>`, `event: <type>` (omitted for `message`), one `data:` line with the envelope. ' +
+  'Starts live unless `Last-Event-ID` or `after` is given (`after=0` replays all retained history). `: hb` comments every `heartbeat` seconds. ' +
+  'Control events: `gap` `{after, firstId}` when retention removed part of the requested history; `reset` `{after, lastId}` for a position never issued; `end` when the stream closes (then the response ends). ' +
+  'A closed stream with nothing left to replay answers 204, which stops EventSource. ' +
+  'With `Accept: application/x-ndjson`: export of every retained event after `after`, one envelope per line. ' +
+  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls.'
+
+async function respond(d: AppDeps, patterns: string[], q: EventsParams, request: Request, server: ServerLike | null): Promise<Response> {
+  const filter = filterOf(patterns, listOf(q.types), q.correlationId)
+  const accept = request.headers.get('accept') ?? ''
+  const remote = remoteOf(server, request)
+  if (accept.includes('text/event-stream')) {
+    const position = positionOf(request.headers.get('last-event-id'), q.after)
+    keepOpen(server, request)
+    return d.sse.open({
+      filter,
+      position,
+      heartbeatMs: (q.heartbeat ?? d.config.heartbeat) * 1000,
+      slow: q.slow ?? 'close',
+      remote,
+      client: remote,
+      signal: request.signal,
+    })
+  }
+  if (accept.includes('application/x-ndjson')) {
+    return new Response(d.poll.export(filter, q.after ?? 0), { headers: { 'Content-Type': 'application/x-ndjson' } })
+  }
+  if (q.wait) keepOpen(server, request)
+  const page = await d.poll.page({
+    filter,
+    after: q.after ?? null,
+    sinceMs: sinceOf(q.since),
+    limit: q.limit ?? 100,
+    waitMs: (q.wait ?? 0) * 1000,
+    remote,
+    client: remote,
+    signal: request.signal,
+  })
+  return new Response(pageJson(page), { headers: { 'Content-Type': 'application/json' } })
+}
+
+/** The page as JSON, splicing in each event's encoded envelope. */
+function pageJson(page: Page): string {
+  let json = `{"events":[${page.events.map((e) => e.json).join(',')}],"next":${page.next},"closed":${page.closed}`
+  if (page.gap) json += `,"gap":${JSON.stringify(page.gap)}`
+  if (page.reset) json += `,"reset":${JSON.stringify(page.reset)}`
+  return `${json}}`
+}
+
+const responses = {
+  200: { description: 'A polling page (JSON), an SSE stream (text/event-stream) or an export (application/x-ndjson).', content: { 'application/json': { schema: PollPage as never }, 'text/event-stream': { schema: { type: 'string' }, example: 'id: 7\nevent: stage_completed\ndata: {"id":7,"stream":"jobs.42","type":"stage_completed","data":{"stage":"render"},"time":"2026-11-22T04:00:00.000Z"}\n\n' }, 'application/x-ndjson': { schema: { type: 'string' } } } },
+  204: { description: 'SSE on a closed stream with nothing left to replay.' },
+  400: { description: 'Bad name, pattern or query value.', content: { 'application/problem+json': { schema: Problem as never } } },
+}
+const lastEventId = [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'integer' }, description: 'SSE resume position; wins over `after`.' }]
+
+export function eventRoutes(d: AppDeps) {
+  return new Elysia({ detail: { tags: ['subscribe'] } })
+    .get('/v1/streams/:stream/events', ({ params, query, request, server }) => respond(d, [streamOf(params.stream)], query, request, server as ServerLike | null), {
+      params: StreamParams,
+      query: StreamEventsQuery,
+      detail: { summary: "Subscribe to or poll one stream's events", description: SSE_DOC, parameters: lastEventId as never, responses: responses as never },
+    })
+    .get('/v1/events', ({ query, request, server }) => respond(d, listOf(query.stream), query, request, server as ServerLike | null), {
+      query: EventsQuery,
+      detail: { summary: 'Subscribe to or poll several streams and patterns at once', description: `An event matching several patterns is delivered once. ${SSE_DOC}`, parameters: lastEventId as never, responses: responses as never },
+    })
+}

@@ -1,0 +1,57 @@
+import { Elysia, t } from 'elysia'
+import type { AppDeps } from '../deps'
+
+export function healthRoutes(d: AppDeps) {
+  return new Elysia({ detail: { tags: ['operations'] } })
+    .get('/healthz', () => ({ status: 'ok' as const }), {
+      response: { 200: t.Object({ status: t.Literal('ok') }) },
+      detail: { summary: 'Liveness: the process answers' },
+    })
+    .get(
+      '/readyz',
+      ({ set }) => {
+        const problems: string[] = []
+        if (d.lifecycle.isDraining) problems.push('draining')
+        if (!d.hub.log.isWritable()) problems.push('store not writable')
+        if (problems.length > 0) set.status = 503
+        return { status: problems.length === 0 ? 'ready' : 'not ready', problems }
+      },
+      {
+        response: { 200: t.Object({ status: t.String(), problems: t.Array(t.String()) }), 503: t.Object({ status: t.String(), problems: t.Array(t.String()) }) },
+        detail: { summary: 'Readiness: the store is writable and the server is not draining' },
+      },
+    )
+    .get(
+      '/metrics',
+      () =>
+        new Response(
+          d.metrics.render({
+            ringcast_connections: { help: 'Live subscriptions by transport.', values: (['sse', 'ws', 'poll'] as const).map((tr) => [{ transport: tr }, d.connections.countBy(tr)]) },
+            ringcast_streams: { help: 'Streams known to the server.', values: [[null, countStreams(d)]] },
+            ringcast_rings: { help: 'Streams whose ring is in memory.', values: [[null, countRings(d).rings]] },
+            ringcast_ring_events: { help: 'Events held in rings.', values: [[null, countRings(d).events]] },
+            ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, d.hub.lastId]] },
+            ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
+          }),
+          { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
+        ),
+      { detail: { summary: 'Prometheus metrics (text exposition format)' } },
+    )
+}
+
+function countStreams(d: AppDeps): number {
+  let n = 0
+  for (const _ of d.hub.streams.all()) n++
+  return n
+}
+
+function countRings(d: AppDeps): { rings: number; events: number } {
+  let rings = 0
+  let events = 0
+  for (const s of d.hub.streams.all()) {
+    if (!s.ring) continue
+    rings++
+    events += s.ring.size
+  }
+  return { rings, events }
+}

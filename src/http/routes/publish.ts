@@ -1,0 +1,76 @@
+import { Elysia, t } from 'elysia'
+import type { PublishResult } from '../../core/hub'
+import { PublishItem } from '../../transports/wire'
+import type { AppDeps } from '../deps'
+import { streamOf } from '../params'
+import { parsePublishBody, readBody } from '../publish-body'
+import { Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
+import { streamInfo } from './streams'
+
+const json = { 'Content-Type': 'application/json' }
+
+/** The stored event as JSON, straight from its encoded envelope; a dedup hit is flagged. */
+function resultJson(r: PublishResult): string {
+  if (!r.duplicate) return r.event.json
+  if (!r.event) return `{"id":${r.id},"duplicate":true}`
+  return `${r.event.json.slice(0, -1)},"duplicate":true}`
+}
+
+export function publishRoutes(d: AppDeps) {
+  return new Elysia({ detail: { tags: ['publish'] } })
+    .post(
+      '/v1/streams/:stream/events',
+      async ({ params, request }) => {
+        const stream = streamOf(params.stream)
+        const text = await readBody(request, d.config.maxPayload)
+        const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
+        const results = await d.hub.publish(stream, items)
+        d.metrics.publishRequests++
+        const duplicates = results.filter((r) => r.duplicate).length
+        d.metrics.duplicates += duplicates
+        const status = duplicates === results.length ? 200 : 201
+        const body = isBatch ? `[${results.map(resultJson).join(',')}]` : resultJson(results[0])
+        return new Response(body, { status, headers: json })
+      },
+      {
+        parse: 'none',
+        params: StreamParams,
+        detail: {
+          summary: 'Publish events',
+          description:
+            'Publish one event (JSON object), a batch (JSON array or application/x-ndjson), or a plain-text body (`data` is the text). ' +
+            'Answers only after the events are committed to SQLite. An event whose `key` (or `Idempotency-Key` header; for a batch `KEY:index`) was seen within the dedup window is not stored again: 200 with the original and `duplicate: true`. ' +
+            'An event with `terminal: true` closes the stream after it. 409 if the stream is closed, 413 past --max-payload or --max-batch.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: t.Union([PublishItem, t.Array(PublishItem)]) as never, example: { type: 'stage_completed', data: { stage: 'render', status: 'ok' } } },
+              'application/x-ndjson': { schema: { type: 'string' }, example: '{"type":"log","data":"line 1"}\n{"type":"log","data":"line 2"}\n' },
+              'text/plain': { schema: { type: 'string' }, example: 'build started' },
+            },
+          },
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' }, description: 'Dedup key for a single event (batch: KEY:index per event).' }],
+          responses: {
+            201: { description: 'Stored: the event, or an array for a batch.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
+            200: { description: 'Every event was a duplicate: the originals with `duplicate: true`.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
+            400: { description: 'Malformed or invalid body.', content: { 'application/problem+json': { schema: Problem as never } } },
+            409: { description: 'The stream is closed.', content: { 'application/problem+json': { schema: Problem as never } } },
+            413: { description: 'Body or batch too large.', content: { 'application/problem+json': { schema: Problem as never } } },
+          },
+        },
+      },
+    )
+    .post(
+      '/v1/streams/:stream/close',
+      async ({ params }) => {
+        const stream = streamOf(params.stream)
+        await d.hub.close(stream)
+        return streamInfo(d, d.hub.streams.get(stream)!)
+      },
+      {
+        params: StreamParams,
+        response: { 200: StreamInfo },
+        detail: { summary: 'Close a stream', description: 'Subscribers naming exactly this stream get everything published before, then `event: end`; later publishes get 409. Closing a closed stream changes nothing.' },
+      },
+    )
+}

@@ -1,0 +1,74 @@
+import { Elysia, t } from 'elysia'
+import { RingcastError } from '../../core/errors'
+import { assertPattern, matches } from '../../core/pattern'
+import type { StreamState } from '../../core/streams'
+import type { AppDeps } from '../deps'
+import { streamOf } from '../params'
+import { Problem, StreamConfig, StreamInfo, StreamParams } from '../schemas'
+
+export function streamInfo(d: AppDeps, s: StreamState) {
+  return {
+    stream: s.name,
+    events: s.events,
+    firstId: s.firstId,
+    lastId: s.lastId,
+    closed: s.record.closed,
+    ephemeral: s.record.ephemeral,
+    ringSize: s.settings.ringSize,
+    maxEvents: s.settings.maxEvents,
+    maxAgeSeconds: s.settings.maxAgeSeconds,
+    subscribers: d.hub.subscriberCount(s.name),
+  }
+}
+
+function known(d: AppDeps, name: string): StreamState {
+  const state = d.hub.streams.get(streamOf(name))
+  if (!state) throw new RingcastError('not_found', `No stream "${name}".`, 'A stream exists once something is published to it or it is configured with PUT.')
+  return state
+}
+
+export function streamRoutes(d: AppDeps) {
+  return new Elysia({ detail: { tags: ['streams'] } })
+    .get(
+      '/v1/streams',
+      ({ query }) => {
+        if (query.pattern) assertPattern(query.pattern)
+        const streams = []
+        for (const s of d.hub.streams.all()) if (!query.pattern || matches(query.pattern, s.name)) streams.push(streamInfo(d, s))
+        streams.sort((a, b) => a.stream.localeCompare(b.stream))
+        return { streams }
+      },
+      {
+        query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }),
+        response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
+        detail: { summary: 'List streams with their stats' },
+      },
+    )
+    .get('/v1/streams/:stream', ({ params }) => streamInfo(d, known(d, params.stream)), {
+      params: StreamParams,
+      response: { 200: StreamInfo, 404: Problem },
+      detail: { summary: 'One stream: retained events, first/last id, settings, subscribers' },
+    })
+    .put(
+      '/v1/streams/:stream',
+      ({ params, body }) => {
+        const state = d.hub.configure(streamOf(params.stream), body)
+        return streamInfo(d, state)
+      },
+      {
+        params: StreamParams,
+        body: StreamConfig,
+        response: { 200: StreamInfo, 400: Problem },
+        detail: { summary: 'Configure a stream (creates it)', description: 'Ring size, retention (max events, max age) and whether the stream is ephemeral (ring only, never written to SQLite).' },
+      },
+    )
+    .delete(
+      '/v1/streams/:stream',
+      ({ params, set }) => {
+        known(d, params.stream)
+        d.hub.delete(streamOf(params.stream))
+        set.status = 204
+      },
+      { params: StreamParams, detail: { summary: 'Delete a stream and its history', description: 'Subscriptions naming exactly it end. Ids are never reused.' } },
+    )
+}

@@ -1,0 +1,43 @@
+import { Elysia } from 'elysia'
+import type { WsClient, WsSocket } from '../../transports/ws-client'
+import type { AppDeps } from '../deps'
+
+const WS_DOC = `Multiplexed JSON text frames.
+client → server: {"op":"subscribe","sub":"s1","streams":["jobs.*"],"types":[…],"correlationId":…,"after":123} · {"op":"unsubscribe","sub":"s1"} · {"op":"publish","ref":"r1","stream":"jobs.1","type":"…","data":…,"key":…,"terminal":…} · {"op":"ping"}.
+server → client: {"op":"event","event":{envelope}} · {"op":"ok","sub"|"ref",…} · {"op":"gap","sub","after","firstId"} · {"op":"reset","sub","after","lastId"} · {"op":"end","sub"} · {"op":"error","ref"|"sub","error":{"code","message","hint"}} · {"op":"pong"}.
+An event is sent once per socket even when several subscriptions match it (dispatch by its stream). A subscribe with after replays that subscription's history in full, then joins live delivery with no gap and no duplicate. Bad frames get an error reply; the socket stays. A socket past --buffer-limit is closed with code 4008: reconnect and resubscribe with after = the last id received.`
+
+// Elysia wraps the socket anew for every callback, so the client is kept against Bun's own socket.
+const clients = new WeakMap<object, WsClient>()
+
+interface RawSocket extends WsSocket {
+  remoteAddress: string
+}
+
+export function wsRoutes(d: AppDeps) {
+  return new Elysia({ detail: { tags: ['subscribe'] } }).ws('/v1/ws', {
+    detail: { summary: 'WebSocket: subscribe, publish, ping', description: WS_DOC },
+    open(ws) {
+      const raw = ws.raw as unknown as RawSocket
+      try {
+        clients.set(raw, d.ws.open(raw, raw.remoteAddress, raw.remoteAddress))
+      } catch (error) {
+        const code = (error as { code?: string }).code === 'too_many_client_connections' ? 4029 : 1013
+        raw.close(code, (error as Error).message.slice(0, 120))
+      }
+    },
+    message(ws, message) {
+      const client = clients.get(ws.raw)
+      if (client) d.ws.message(client, message)
+    },
+    drain(ws) {
+      const client = clients.get(ws.raw)
+      if (client) d.ws.drain(client)
+    },
+    close(ws) {
+      const client = clients.get(ws.raw)
+      if (client) d.ws.close(client)
+      clients.delete(ws.raw)
+    },
+  })
+}

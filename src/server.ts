@@ -1,0 +1,76 @@
+import type { Config } from './config'
+import { Hub } from './core/hub'
+import { Retention } from './core/retention'
+import { createApp } from './http/app'
+import type { AppDeps } from './http/deps'
+import { Logger } from './logger'
+import { Metrics } from './metrics'
+import { SqliteLog } from './store/sqlite-log'
+import { Connections } from './transports/connections'
+import { PollTransport } from './transports/poll'
+import { SseTransport } from './transports/sse'
+import { WsTransport } from './transports/ws'
+import { wsRules } from './http/ws-rules'
+
+export const VERSION = '0.1.0'
+
+/** A running server; `stop()` drains it. */
+export interface Server {
+  url: string
+  port: number
+  stop(): Promise<void>
+}
+
+/** Composition root: config → log → hub → transports → app → listen. */
+export async function startServer(config: Config, logger = new Logger(config.logLevel)): Promise<Server> {
+  const log = new SqliteLog({ path: config.data, durability: config.durability })
+  const metrics = new Metrics()
+  const lifecycle = { isDraining: false }
+  const hub = new Hub(
+    log,
+    {
+      defaults: { ringSize: config.ringSize, maxEvents: config.retentionEvents, maxAgeSeconds: config.retentionAge, ephemeral: false },
+      patternDefaults: config.streams,
+      dedupWindowSeconds: config.dedupWindow,
+    },
+    { committed: (events, ms) => metrics.committed(events, ms) },
+  )
+  const retention = new Retention(
+    log,
+    hub.streams,
+    { dedupWindowSeconds: config.dedupWindow, ringIdleMs: 60_000, batch: 5000 },
+    (name) => hub.subscriberCount(name) > 0,
+    (n) => (metrics.eventsPruned += n),
+  )
+  const connections = new Connections(config)
+  const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules)
+  hub.hooks.ended = (streams) => ws.ended(streams)
+  const poll = new PollTransport(hub, connections, metrics)
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, lifecycle }
+
+  const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
+  const bun = app.server!
+  ws.usePublish((topic, frame) => bun.publish(topic, frame))
+  retention.start()
+
+  let stopping: Promise<void> | undefined
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${bun.port}`,
+    port: bun.port!,
+    stop: () =>
+      (stopping ??= (async () => {
+        lifecycle.isDraining = true
+        retention.stop()
+        // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
+        const closing = bun.stop(false)
+        hub.flushNow()
+        connections.closeAll('server shutting down', 1001)
+        await Promise.race([closing, Bun.sleep(3000)])
+        bun.stop(true)
+        hub.flushNow()
+        log.checkpoint()
+        log.close()
+      })()),
+  }
+}

@@ -1,0 +1,81 @@
+import { RingcastError } from '../core/errors'
+
+export type Transport = 'sse' | 'ws' | 'poll'
+
+/** A live subscription as /v1/connections lists it. */
+export interface Connection {
+  readonly id: string
+  readonly transport: Transport
+  readonly remote: string
+  /** Who the limits count it against: the token's subject, else the remote address. */
+  readonly client: string
+  readonly connectedAt: number
+  patterns(): string[]
+  delivered: number
+  lastEventAt: number | null
+  bufferedBytes(): number
+  /** Ends the connection from the server side; the client may resume by id. `code` is a WebSocket close code. */
+  close(reason: string, code?: number): void
+}
+
+export interface ConnectionLimits {
+  maxConnections: number
+  maxConnectionsPerClient: number
+}
+
+let sequence = 0
+
+/** A short unique id for a new connection. */
+export function connectionId(transport: Transport): string {
+  return `${transport}-${(++sequence).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+/** Every live subscription, with the global and per-client caps enforced at open. */
+export class Connections {
+  private readonly byId = new Map<string, Connection>()
+  private readonly perClient = new Map<string, number>()
+
+  constructor(private readonly limits: ConnectionLimits) {}
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Registers a connection, or throws too_many_connections / too_many_client_connections. */
+  add(connection: Connection): void {
+    if (this.byId.size >= this.limits.maxConnections) {
+      throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
+    }
+    const held = this.perClient.get(connection.client) ?? 0
+    if (held >= this.limits.maxConnectionsPerClient) {
+      throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
+    }
+    this.byId.set(connection.id, connection)
+    this.perClient.set(connection.client, held + 1)
+  }
+
+  remove(connection: Connection): void {
+    if (!this.byId.delete(connection.id)) return
+    const held = (this.perClient.get(connection.client) ?? 1) - 1
+    if (held <= 0) this.perClient.delete(connection.client)
+    else this.perClient.set(connection.client, held)
+  }
+
+  get(id: string): Connection | undefined {
+    return this.byId.get(id)
+  }
+
+  all(): IterableIterator<Connection> {
+    return this.byId.values()
+  }
+
+  countBy(transport: Transport): number {
+    let n = 0
+    for (const c of this.byId.values()) if (c.transport === transport) n++
+    return n
+  }
+
+  closeAll(reason: string, code?: number): void {
+    for (const c of [...this.byId.values()]) c.close(reason, code)
+  }
+}

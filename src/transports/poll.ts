@@ -1,0 +1,151 @@
+import type { Event } from '../core/event'
+import type { Batch, Feed, Subscriber } from '../core/feed'
+import { type Filter, Selector } from '../core/filter'
+import type { Hub } from '../core/hub'
+import type { ReadResult } from '../core/reader'
+import type { Metrics } from '../metrics'
+import { type Connection, type Connections, connectionId } from './connections'
+
+export interface PollRequest {
+  filter: Filter
+  after: number | null
+  /** Epoch ms: start at the first event at or after it (when `after` is not given). */
+  sinceMs: number | null
+  limit: number
+  waitMs: number
+  remote: string
+  client: string
+  signal: AbortSignal
+}
+
+/** A polling page; `next` is always the position to poll from next. */
+export interface PollPage {
+  events: readonly Event[]
+  next: number
+  closed: boolean
+  gap?: ReadResult['gap']
+  reset?: ReadResult['reset']
+}
+
+/** JSON polling, long-polling and NDJSON export over the hub. */
+export class PollTransport {
+  constructor(
+    private readonly hub: Hub,
+    private readonly connections: Connections,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async page(request: PollRequest): Promise<PollPage> {
+    const { hub } = this
+    const { filter, limit } = request
+    const position = request.after ?? (request.sinceMs !== null ? hub.reader.positionAt(filter, request.sinceMs) : null)
+    let page: PollPage
+    if (position === null) {
+      const events = hub.reader.tail(filter, limit)
+      page = { events, next: events.length > 0 ? events[events.length - 1].id : hub.lastId, closed: hub.isClosed(filter) }
+    } else {
+      const read = hub.reader.read(filter, position, limit)
+      const events = read.events
+      page = { events, next: events.length > 0 ? events[events.length - 1].id : read.reset ? read.reset.lastId : position, closed: hub.isClosed(filter) }
+      if (read.gap) page.gap = read.gap
+      if (read.reset) page.reset = read.reset
+    }
+    if (page.events.length > 0 || page.closed || request.waitMs <= 0) return this.counted(page)
+    // Nothing yet: wait for the next matching event, subscribed in the same turn as the read above.
+    const events = await this.wait(request)
+    if (events.length === 0) return { ...page, closed: hub.isClosed(filter) }
+    const sliced = events.slice(0, limit)
+    return this.counted({ events: sliced, next: sliced[sliced.length - 1].id, closed: hub.isClosed(filter) })
+  }
+
+  /** Every matching event after `after` up to the newest at the start, as NDJSON lines, read page by page. */
+  export(filter: Filter, after: number): ReadableStream<Uint8Array> {
+    const encoder = new TextEncoder()
+    const until = this.hub.lastId
+    let position = after
+    return new ReadableStream({
+      pull: (controller) => {
+        const page = this.hub.reader.read(filter, position, 1000)
+        const events = page.events.filter((e) => e.id <= until)
+        if (events.length > 0) controller.enqueue(encoder.encode(`${events.map((e) => e.json).join('\n')}\n`))
+        position = page.next
+        if (page.isDone || events.length < page.events.length || position >= until) controller.close()
+      },
+    })
+  }
+
+  private counted(page: PollPage): PollPage {
+    this.metrics.deliveries.poll += page.events.length
+    return page
+  }
+
+  private wait(request: PollRequest): Promise<readonly Event[]> {
+    return new Promise((resolve) => {
+      const waiter = new LongPoll(request, resolve, (w) => {
+        if (w.feed) this.hub.unsubscribe(w.feed, w)
+        this.connections.remove(w)
+      })
+      this.connections.add(waiter) // throws past a connection limit, before anything is held
+      waiter.feed = this.hub.subscribe(new Selector([request.filter]), waiter)
+      waiter.start()
+    })
+  }
+}
+
+/** A long-poll waiting for its first batch; it counts as a live connection while it waits. */
+class LongPoll implements Subscriber, Connection {
+  readonly id = connectionId('poll')
+  readonly transport = 'poll'
+  readonly connectedAt = Date.now()
+  readonly connections = 1
+  readonly remote: string
+  readonly client: string
+  delivered = 0
+  lastEventAt: number | null = null
+  feed: Feed | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private isDone = false
+
+  constructor(
+    private readonly request: PollRequest,
+    private readonly resolve: (events: readonly Event[]) => void,
+    private readonly release: (w: LongPoll) => void,
+  ) {
+    this.remote = request.remote
+    this.client = request.client
+  }
+
+  start(): void {
+    this.timer = setTimeout(() => this.finish([]), this.request.waitMs)
+    if (this.request.signal.aborted) this.finish([])
+    else this.request.signal.addEventListener('abort', () => this.finish([]), { once: true })
+  }
+
+  patterns(): string[] {
+    return [...this.request.filter.patterns]
+  }
+
+  bufferedBytes(): number {
+    return 0
+  }
+
+  deliver(batch: Batch): void {
+    this.finish(batch.events)
+  }
+
+  end(): void {
+    this.finish([])
+  }
+
+  close(): void {
+    this.finish([])
+  }
+
+  private finish(events: readonly Event[]): void {
+    if (this.isDone) return
+    this.isDone = true
+    clearTimeout(this.timer)
+    this.release(this)
+    this.resolve(events)
+  }
+}

@@ -1,0 +1,254 @@
+import { sseChunk, sseControl } from '../core/event'
+import type { Batch, Feed, Subscriber } from '../core/feed'
+import { type Filter, Selector } from '../core/filter'
+import type { Hub } from '../core/hub'
+import type { Metrics } from '../metrics'
+import { type Connection, type Connections, connectionId } from './connections'
+import { Heartbeats } from './heartbeats'
+
+export interface SseOptions {
+  /** Bytes a connection may have queued before its slow-consumer policy applies. */
+  bufferLimit: number
+  /** The `retry:` a client waits before reconnecting. */
+  retryMs: number
+}
+
+export interface SseRequest {
+  filter: Filter
+  /** Resume position (Last-Event-ID, else `after`); null starts live. */
+  position: number | null
+  heartbeatMs: number
+  slow: 'close' | 'drop'
+  remote: string
+  client: string
+  signal: AbortSignal
+}
+
+/** Replay pages are this long, so a catch-up never holds the event loop for long. */
+const PAGE = 500
+const HEARTBEAT = new TextEncoder().encode(': hb\n\n')
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+  Connection: 'keep-alive',
+}
+
+/** Server-Sent Events over the hub: replay from a position, then live, in id order, with bounded buffering. */
+export class SseTransport {
+  private readonly heartbeats = new Heartbeats<SseSession>()
+
+  constructor(
+    readonly hub: Hub,
+    readonly connections: Connections,
+    readonly metrics: Metrics,
+    readonly options: SseOptions,
+  ) {}
+
+  /** A streaming response, or 204 when the stream is closed and nothing is left to replay. Throws on limits. */
+  open(request: SseRequest): Response {
+    if (this.hub.isClosed(request.filter)) {
+      const page = this.hub.reader.read(request.filter, request.position ?? this.hub.lastId, 1)
+      if (page.events.length === 0 && !page.gap) return new Response(null, { status: 204 })
+    }
+    const session = new SseSession(this, request)
+    this.connections.add(session)
+    request.signal.addEventListener('abort', () => session.dispose(), { once: true })
+    const source = {
+      type: 'direct',
+      pull: (controller: DirectController) => session.run(controller),
+      cancel: () => session.dispose(),
+    }
+    // Bun's direct stream writes straight to the socket and reports backpressure as a pending promise.
+    const stream = new ReadableStream(source as unknown as ConstructorParameters<typeof ReadableStream>[0])
+    return new Response(stream, { headers: SSE_HEADERS })
+  }
+
+  watchHeartbeat(session: SseSession, intervalMs: number, on: boolean): void {
+    if (on) this.heartbeats.add(intervalMs, session)
+    else this.heartbeats.remove(intervalMs, session)
+  }
+}
+
+interface DirectController {
+  write(chunk: Uint8Array | string): number | Promise<number>
+  close(): void
+}
+
+/** One SSE response: catches up by pages, then joins the live feed in the same turn as its last read. */
+class SseSession implements Subscriber, Connection {
+  readonly id = connectionId('sse')
+  readonly transport = 'sse'
+  readonly connectedAt = Date.now()
+  readonly remote: string
+  readonly client: string
+  readonly connections = 1
+  delivered = 0
+  lastEventAt: number | null = null
+  private controller: DirectController | undefined
+  private feed: Feed | undefined
+  private queue: { bytes: Uint8Array; lastId: number; count: number }[] = []
+  private queuedBytes = 0
+  private isBlocked = false
+  private isDisposed = false
+  private lastId: number
+  private pendingGap: number | null = null
+  private finished: (() => void) | undefined
+
+  constructor(
+    private readonly transport_: SseTransport,
+    private readonly request: SseRequest,
+  ) {
+    this.remote = request.remote
+    this.client = request.client
+    this.lastId = request.position ?? transport_.hub.lastId
+  }
+
+  patterns(): string[] {
+    return [...this.request.filter.patterns]
+  }
+
+  bufferedBytes(): number {
+    return this.queuedBytes
+  }
+
+  /** The body of the direct stream's pull(): resolving it would end the response, so it waits for the end. */
+  async run(controller: DirectController): Promise<void> {
+    this.controller = controller
+    const done = new Promise<void>((resolve) => (this.finished = resolve))
+    controller.write(`retry: ${this.transport_.options.retryMs}\n: ringcast\n\n`)
+    this.transport_.watchHeartbeat(this, this.request.heartbeatMs, true)
+    await this.catchUp()
+    await done
+  }
+
+  deliver(batch: Batch): void {
+    if (this.isDisposed) return
+    if (this.pendingGap !== null) {
+      if (this.isBlocked) return // still skipping ahead
+      this.send(sseControl('gap', { after: this.pendingGap, firstId: batch.events[0].id }), this.lastId, 0)
+      this.pendingGap = null
+    }
+    this.send(batch.sse, batch.lastId, batch.events.length)
+  }
+
+  end(): void {
+    this.send(sseControl('end', { reason: 'closed' }), this.lastId, 0)
+    this.close('stream closed')
+  }
+
+  heartbeat(): void {
+    // A blocked connection has bytes on the way already; a heartbeat would only grow its queue.
+    if (!this.isBlocked) this.send(HEARTBEAT, this.lastId, 0)
+  }
+
+  close(_reason: string): void {
+    if (this.isDisposed) return
+    const controller = this.controller
+    this.dispose()
+    try {
+      controller?.close()
+    } catch {
+      // Already closed by the client.
+    }
+  }
+
+  /** Releases everything the connection holds; safe to call more than once. */
+  dispose(): void {
+    if (this.isDisposed) return
+    this.isDisposed = true
+    if (this.feed) this.transport_.hub.unsubscribe(this.feed, this)
+    this.transport_.watchHeartbeat(this, this.request.heartbeatMs, false)
+    this.transport_.connections.remove(this)
+    this.queue = []
+    this.queuedBytes = 0
+    this.finished?.()
+  }
+
+  private async catchUp(): Promise<void> {
+    const { hub } = this.transport_
+    const { filter } = this.request
+    let position = this.request.position
+    if (position === null) return this.goLive()
+    let isFirst = true
+    while (!this.isDisposed) {
+      const page = hub.reader.read(filter, position, PAGE)
+      if (isFirst && page.reset) this.send(sseControl('reset', page.reset), this.lastId, 0)
+      if (isFirst && page.gap) this.send(sseControl('gap', page.gap), this.lastId, 0)
+      isFirst = false
+      if (page.events.length > 0) this.send(sseChunk(page.events), page.events[page.events.length - 1].id, page.events.length)
+      position = page.next
+      // No await between the last read and joining the feed: nothing can be published in between.
+      if (page.isDone) return this.goLive()
+      await this.drained()
+    }
+  }
+
+  private goLive(): void {
+    if (this.isDisposed) return
+    if (this.transport_.hub.isClosed(this.request.filter)) return this.end()
+    this.feed = this.transport_.hub.subscribe(new Selector([this.request.filter]), this)
+  }
+
+  private send(bytes: Uint8Array, lastId: number, count: number): void {
+    if (this.isDisposed || !this.controller) return
+    if (this.isBlocked) {
+      this.queue.push({ bytes, lastId, count })
+      this.queuedBytes += bytes.byteLength
+      if (this.queuedBytes > this.transport_.options.bufferLimit) this.overflow()
+      return
+    }
+    this.write(bytes, lastId, count)
+  }
+
+  private write(bytes: Uint8Array, lastId: number, count: number): void {
+    const written = this.controller!.write(bytes)
+    if (count > 0) {
+      this.lastId = lastId
+      this.delivered += count
+      this.lastEventAt = Date.now()
+      this.transport_.metrics.deliveries.sse += count
+    }
+    if (typeof written !== 'number') {
+      this.isBlocked = true
+      written.then(() => this.unblock(), () => this.dispose())
+    }
+  }
+
+  private unblock(): void {
+    this.isBlocked = false
+    while (!this.isBlocked && this.queue.length > 0 && !this.isDisposed) {
+      const next = this.queue.shift()!
+      this.queuedBytes -= next.bytes.byteLength
+      this.write(next.bytes, next.lastId, next.count)
+    }
+    if (!this.isBlocked) this.onDrained?.()
+  }
+
+  private onDrained: (() => void) | undefined
+
+  private drained(): Promise<void> {
+    if (!this.isBlocked) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.onDrained = () => {
+        this.onDrained = undefined
+        resolve()
+      }
+    })
+  }
+
+  /** Past the buffer limit: disconnect (the client resumes from its last id) or, with slow=drop, skip ahead. */
+  private overflow(): void {
+    const { metrics } = this.transport_
+    if (this.request.slow === 'drop' && this.feed) {
+      metrics.slowGaps.sse++
+      this.queue = []
+      this.queuedBytes = 0
+      this.pendingGap = this.lastId
+      return
+    }
+    metrics.slowDisconnects.sse++
+    this.close('slow consumer')
+  }
+}
