@@ -1,3 +1,7 @@
 import { run } from './cli/index'
 
-await run(process.argv.slice(2), process.env)
+// No top-level await: `--bytecode` builds compile to CommonJS.
+run(process.argv.slice(2), process.env).catch((error) => {
+  process.stderr.write(`ringcast: ${(error as Error)?.stack ?? error}\n`)
+  process.exit(1)
+})

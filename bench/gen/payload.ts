@@ -30,3 +30,14 @@ function numberAfter(text: string, key: string): number {
   }
   return Number(text.slice(at + key.length, end))
 }
+
+/**
+ * A server id as a number that grows with the server's order, or NaN when the id is opaque:
+ * ringcast ids are integers; Nchan's are `time:tag`.
+ */
+export function orderKey(id: string): number {
+  const colon = id.indexOf(':')
+  if (colon < 0) return /^\d+$/.test(id) ? Number(id) : NaN
+  const time = id.slice(0, colon), tag = id.slice(colon + 1)
+  return /^\d+$/.test(time) && /^\d+$/.test(tag) ? Number(time) * 1e6 + Number(tag) : NaN
+}

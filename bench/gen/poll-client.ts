@@ -38,7 +38,7 @@ export class PollClient {
           continue
         }
         const page = t.pollParse!(res, body, this.cursor)
-        for (const s of page.stamps) sub.deliverStamp(s, null)
+        for (const e of page.events) sub.deliverStamp(e.stamp, e.id)
         this.cursor = page.cursor
       } catch {
         if (this.isClosing) return

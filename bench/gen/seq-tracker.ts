@@ -1,9 +1,8 @@
-/** Per (subscriber, stream) delivery check: a bitmap of seen `seq`s gives loss, duplicates and order. */
+/** Per (subscriber, stream) delivery check: a bitmap of seen `seq`s gives loss and duplicates (order is checked on server ids). */
 export class SeqTracker {
   private seen = new Uint8Array(1024)
   received = 0
   duplicates = 0
-  outOfOrder = 0
   maxSeq = 0
   /** Every seq ≤ this has been received: the subscriber's gap-free position. */
   contiguous = 0
@@ -14,8 +13,7 @@ export class SeqTracker {
     if (this.seen[byte] & bit) { this.duplicates++; return }
     this.seen[byte] |= bit
     this.received++
-    if (seq < this.maxSeq) this.outOfOrder++
-    else this.maxSeq = seq
+    if (seq > this.maxSeq) this.maxSeq = seq
     while (this.has(this.contiguous + 1)) this.contiguous++
   }
 

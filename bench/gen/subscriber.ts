@@ -1,5 +1,5 @@
 import { Histogram } from './histogram.ts'
-import { nowMs, readStamp, type Stamp } from './payload.ts'
+import { nowMs, orderKey, readStamp, type Stamp } from './payload.ts'
 import { SeqTracker } from './seq-tracker.ts'
 
 /** What all subscribers of one worker share: the latency histogram and counters of non-data frames. */
@@ -15,6 +15,9 @@ export class Subscriber {
   lastId: string | null = null
   isLive = false
   reconnects = 0
+  /** Deliveries whose server id was lower than the previous one's (DESIGN.md guarantee 2); only when ids are ordered. */
+  outOfOrder = 0
+  private lastKey = -Infinity
   errors = 0
   connectStartedAt = 0
   connectMs = NaN
@@ -42,7 +45,12 @@ export class Subscriber {
     let tracker = this.trackers.get(stamp.s)
     if (!tracker) this.trackers.set(stamp.s, tracker = new SeqTracker())
     tracker.record(stamp.q)
-    if (id !== null) this.lastId = id
+    if (id !== null) {
+      this.lastId = id
+      const key = orderKey(id)
+      if (key < this.lastKey) this.outOfOrder++
+      if (key === key) this.lastKey = key
+    }
     if (this.catchUp) this.checkCatchUp()
   }
 

@@ -73,6 +73,7 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
     k.subs++
     if (sub.isLive) k.live++
     k.reconnects += sub.reconnects
+    k.outOfOrder += sub.outOfOrder
     k.errors += sub.errors
     if (!Number.isNaN(sub.catchUpMs)) { k.caughtUp++; (catchUp[plan.kind] ??= new Histogram()).recordMs(sub.catchUpMs) }
     for (const s of plan.expect) {
@@ -82,7 +83,6 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
       k.received += Math.min(t?.received ?? 0, published)
       k.lost += t ? t.missing(published) : published
       k.duplicates += t?.duplicates ?? 0
-      k.outOfOrder += t?.outOfOrder ?? 0
     }
   }
   for (const [kind, h] of Object.entries(catchUp)) kinds[kind as Kind]!.catchUpMs = h!.toJSON()

@@ -1,6 +1,6 @@
 import { Histogram } from '../gen/histogram.ts'
 import type { CollectReport, OpenReport, StormReport, SubPlan } from '../gen/protocol.ts'
-import { publish, type PublishReport } from '../gen/publisher.ts'
+import { MAX_IN_FLIGHT, publish, type PublishReport } from '../gen/publisher.ts'
 import { usageOf, type Usage } from '../servers/probe.ts'
 import type { Ctx } from './context.ts'
 import type { ScenarioResult } from './result.ts'
@@ -67,7 +67,7 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
     backlog: pub.backlog, ackP50Ms: pub.ackMs.p50, ackP99Ms: pub.ackMs.p99,
   }
   if (pub.errors) result.notes.push(`${pub.errors} publish requests failed`)
-  if (pub.backlog) result.notes.push(`publisher fell ${pub.backlog} events behind the requested rate (one request in flight per stream)`)
+  if (pub.backlog) result.notes.push(`publisher fell ${pub.backlog} events behind the requested rate (${MAX_IN_FLIGHT} requests in flight per stream)`)
   summarize(result, collected, wallMs)
   if (stormed && result.catchUp) result.catchUp.reconnectedMs = Math.max(...stormed.map((s) => s.reconnectedMs))
   else if (stormed) result.notes.push('storm: no subscriber caught up')

@@ -30,11 +30,11 @@ export function nchan(spec: TargetSpec): Target {
       return { url: `${base}/sub/${stream}`, headers }
     },
     pollParse(res, body, cursor) {
-      if (res.status !== 200) return { stamps: [], cursor }
+      if (res.status !== 200) return { events: [], cursor }
       // nchan_longpoll_multipart_response raw: several messages, newline-separated.
-      const stamps = body.split('\n').map(readStamp).filter((s): s is Stamp => s !== null)
+      const events = body.split('\n').map(readStamp).filter((s): s is Stamp => s !== null).map((stamp) => ({ stamp, id: null }))
       const time = res.headers.get('last-modified'), tag = res.headers.get('etag')
-      return { stamps, cursor: time && tag ? JSON.stringify([time, tag]) : cursor }
+      return { events, cursor: time && tag ? JSON.stringify([time, tag]) : cursor }
     },
   }
 }

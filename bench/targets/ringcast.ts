@@ -32,9 +32,9 @@ export function ringcast(spec: TargetSpec): Target {
     },
     poll: (stream, cursor) => ({ url: `${base}/v1/streams/${stream}/events?after=${cursor ?? 0}&wait=30&limit=1000`, headers: { accept: 'application/json' } }),
     pollParse(_res, body, cursor) {
-      const page = JSON.parse(body) as { events: { data: Stamp }[]; next: number }
-      const stamps = page.events.map((e) => e.data)
-      return { stamps, cursor: page.next != null ? String(page.next) : cursor }
+      const page = JSON.parse(body) as { events: { id: number; data: Stamp }[]; next: number }
+      const events = page.events.map((e) => ({ stamp: e.data, id: String(e.id) }))
+      return { events, cursor: page.next != null ? String(page.next) : cursor }
     },
     readPage: (stream) => `${base}/v1/streams/${stream}/events?after=0&limit=100`,
   }

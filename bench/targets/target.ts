@@ -33,7 +33,7 @@ export interface Target {
   wsFrame?(text: string): WsFrame
   /** Long-poll request from cursor (null: from the start of a fresh stream). */
   poll?(stream: string, cursor: string | null): HttpRequest
-  pollParse?(res: Response, body: string, cursor: string | null): { stamps: Stamp[]; cursor: string | null }
+  pollParse?(res: Response, body: string, cursor: string | null): { events: { stamp: Stamp; id: string | null }[]; cursor: string | null }
   /** A GET that reads a page of stored events (autocannon's polling run), if the target has one. */
   readPage?(stream: string): string
 }
