@@ -30,6 +30,11 @@ export const SETTINGS = {
   publishRate: int(0, 100_000_000, 'events per second per client, burst of one second; 0 is unlimited', 0),
   bufferLimit: int(1024, GiB, 'bytes queued per connection before the slow-consumer policy applies', 1024 * 1024),
   corsOrigin: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'origins allowed by CORS (comma-separated; * for any)' },
+  jwtSecret: { schema: T.String({ minLength: 16 }), help: 'HMAC secret for HS256/384/512 tokens (at least 16 characters)' },
+  jwtKey: { schema: T.String({ minLength: 1 }), help: 'PEM public key or JWKS file for RS256/ES256/EdDSA tokens' },
+  jwtAudience: { schema: T.String({ minLength: 1 }), help: 'required token audience (aud)' },
+  jwtIssuer: { schema: T.String({ minLength: 1 }), help: 'required token issuer (iss)' },
+  metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics without an admin token' },
   logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug, info, warn or error' },
 } satisfies Record<string, Setting>
 
@@ -61,6 +66,11 @@ export interface Config {
   publishRate: number
   bufferLimit: number
   corsOrigin: string[]
+  jwtSecret?: string
+  jwtKey?: string
+  jwtAudience?: string
+  jwtIssuer?: string
+  metricsPublic: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** Whether --host was given (with no auth key the server only binds loopback unless it was). */
   hostGiven: boolean
@@ -100,12 +110,12 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const envName = envNameOf(name)
     const fromEnv = env[envName]
-    if (fromEnv !== undefined && fromEnv !== '') raw[name] = { value: fromText(name, fromEnv), source: `${envName}=${fromEnv}` }
+    if (fromEnv !== undefined && fromEnv !== '') raw[name] = { value: fromText(name, fromEnv), source: isSecret(name) ? envName : `${envName}=${fromEnv}` }
   }
   for (const [flag, text] of Object.entries(flags)) {
     const name = nameOfFlag(flag)
     if (!name) throw new ConfigError(`unknown flag --${flag} (see ringcast --help)`)
-    raw[name] = { value: fromText(name, text), source: `--${flag} ${text}` }
+    raw[name] = { value: fromText(name, text), source: isSecret(name) ? `--${flag}` : `--${flag} ${text}` }
   }
 
   const config: Record<string, unknown> = {}
@@ -121,6 +131,11 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
   config.hostGiven = raw.host !== undefined
   config.streams = streams
   return config as unknown as Config
+}
+
+// Never echoed in an error line: start-up output ends up in logs.
+function isSecret(name: string): boolean {
+  return name === 'jwtSecret'
 }
 
 /** `--max-payload` → `maxPayload`; undefined for an unknown flag. */
@@ -141,6 +156,7 @@ function fromText(name: SettingName, text: string): unknown {
   const schema = SETTINGS[name].schema
   if (schema.type === 'integer') return /^-?\d+$/.test(text.trim()) ? Number(text) : text
   if (schema.type === 'array') return text.split(',').map((s) => s.trim()).filter(Boolean)
+  if (schema.type === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text
   return text
 }
 
@@ -148,6 +164,8 @@ function describe(schema: TSchema): string {
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`
   if (schema.type === 'array') return 'a comma-separated list'
+  if (schema.type === 'boolean') return 'true or false'
+  if (schema.minLength > 1) return `a string of at least ${schema.minLength} characters`
   return 'a non-empty string'
 }
 

@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs'
 import type { Config } from './config'
 import { Hub } from './core/hub'
 import { Retention } from './core/retention'
+import { Auth } from './auth/auth'
+import { JwtVerifier } from './auth/jwt'
+import { Tickets } from './auth/tickets'
 import { createApp } from './http/app'
+import { PublishRate } from './http/publish-rate'
+import { wsRules } from './http/ws-rules'
 import type { AppDeps } from './http/deps'
 import { Logger } from './logger'
 import { Metrics } from './metrics'
@@ -10,7 +16,6 @@ import { Connections } from './transports/connections'
 import { PollTransport } from './transports/poll'
 import { SseTransport } from './transports/sse'
 import { WsTransport } from './transports/ws'
-import { wsRules } from './http/ws-rules'
 
 export const VERSION = '0.1.0'
 
@@ -21,8 +26,9 @@ export interface Server {
   stop(): Promise<void>
 }
 
-/** Composition root: config → log → hub → transports → app → listen. */
+/** Composition root: config → auth → log → hub → transports → app → listen. */
 export async function startServer(config: Config, logger = new Logger(config.logLevel)): Promise<Server> {
+  const auth = createAuth(config)
   const log = new SqliteLog({ path: config.data, durability: config.durability })
   const metrics = new Metrics()
   const lifecycle = { isDraining: false }
@@ -44,10 +50,11 @@ export async function startServer(config: Config, logger = new Logger(config.log
   )
   const connections = new Connections(config)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
-  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules)
+  const publishRate = new PublishRate(config.publishRate)
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules(auth, publishRate))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, lifecycle }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, auth, publishRate, lifecycle }
 
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
   const bun = app.server!
@@ -72,5 +79,26 @@ export async function startServer(config: Config, logger = new Logger(config.log
         log.checkpoint()
         log.close()
       })()),
+  }
+}
+
+/** A bad key is a start-up error naming the setting. */
+export class AuthConfigError extends Error {}
+
+function createAuth(config: Config): Auth {
+  let keyText: string | undefined
+  if (config.jwtKey) {
+    try {
+      keyText = readFileSync(config.jwtKey, 'utf8')
+    } catch (error) {
+      throw new AuthConfigError(`invalid --jwt-key ${config.jwtKey}: cannot read it (${(error as Error).message})`)
+    }
+  }
+  if (!config.jwtSecret && keyText === undefined) return new Auth(null, new Tickets())
+  try {
+    const verifier = new JwtVerifier({ secret: config.jwtSecret, keyText, audience: config.jwtAudience, issuer: config.jwtIssuer })
+    return new Auth(verifier, new Tickets(config.jwtSecret))
+  } catch (error) {
+    throw new AuthConfigError(`invalid --jwt-key ${config.jwtKey}: not a PEM public key or JWKS (${(error as Error).message})`)
   }
 }

@@ -12,6 +12,7 @@ export function helpText(version: string): string {
     '  publish STREAM [DATA] publish one event (DATA, or stdin lines as NDJSON/text)',
     '  tail PATTERN...       print events as they arrive (SSE), resuming with --after',
     '  export PATTERN...     print retained events as NDJSON',
+    '  health                exit 0 if the server at --url is ready (container health checks)',
     '  help                  this text',
     '',
     'Client commands take --url (default http://127.0.0.1:8080, env RINGCAST_URL) and --type, --after as they apply.',

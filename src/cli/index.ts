@@ -1,9 +1,12 @@
 import { VERSION } from '../server'
 import { exportEvents } from './export'
+import { health } from './health'
 import { helpText } from './help'
 import { publish } from './publish'
 import { serve } from './serve'
 import { tail } from './tail'
+
+const SWITCHES = new Set(['--help', '--version', '--metrics-public'])
 
 /** Splits argv into positional words and `--name value` / `--name=value` flags. */
 export function parseArgs(argv: readonly string[]): { words: string[]; flags: Record<string, string> } {
@@ -17,12 +20,9 @@ export function parseArgs(argv: readonly string[]): { words: string[]; flags: Re
     }
     const eq = arg.indexOf('=')
     if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1)
-    else if (arg === '--help' || arg === '--version') flags[arg.slice(2)] = 'true'
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[arg.slice(2)] = argv[++i]
-    else {
-      process.stderr.write(`ringcast: flag ${arg} needs a value\n`)
-      process.exit(1)
-    }
+    else if (!SWITCHES.has(arg) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[arg.slice(2)] = argv[++i]
+    // A flag with no value is a switch; a setting that needs a value says so at validation.
+    else flags[arg.slice(2)] = 'true'
   }
   return { words, flags }
 }
@@ -47,6 +47,8 @@ export async function run(argv: readonly string[], env: Record<string, string | 
       return tail(words.slice(1), flags, env)
     case 'export':
       return exportEvents(words.slice(1), flags, env)
+    case 'health':
+      return health(flags, env)
     default:
       process.stderr.write(`ringcast: unknown command "${command}" (see ringcast --help)\n`)
       process.exit(1)

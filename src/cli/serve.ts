@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConfigError, loadConfig } from '../config'
 import { Logger } from '../logger'
-import { startServer } from '../server'
+import { AuthConfigError, startServer } from '../server'
 import { DataFileInUseError } from '../store/sqlite-log'
 
 /** `ringcast serve`: load config, start, drain on SIGTERM/SIGINT. Startup failures are one line and exit 1. */
@@ -26,13 +26,16 @@ export async function serve(flags: Record<string, string>, env: Record<string, s
   try {
     server = await startServer(config, logger)
   } catch (error) {
+    if (error instanceof AuthConfigError) fail(error.message)
     if (error instanceof DataFileInUseError) fail(`invalid --data ${config.data}: ${error.message}`)
     const message = (error as Error).message ?? String(error)
     if (/EADDRINUSE|in use/i.test(message)) fail(`invalid --port ${config.port}: ${config.host}:${config.port} is already in use`)
     if (/EADDRNOTAVAIL|EACCES|listen/i.test(message)) fail(`invalid --host ${config.host} / --port ${config.port}: cannot listen (${message})`)
     fail(`cannot start: ${message}`)
   }
-  logger.warn('no --jwt-secret or --jwt-key: the server is OPEN to anyone who can reach it; it binds 127.0.0.1 unless --host is given')
+  if (!config.jwtSecret && !config.jwtKey) {
+    logger.warn('no --jwt-secret or --jwt-key: the server is OPEN, anyone who can reach it may publish, read and administer; it binds 127.0.0.1 unless --host is given')
+  }
   logger.info('ringcast listening', { url: server.url, data: config.data, durability: config.durability })
 
   const shutdown = (signal: string) => {

@@ -9,6 +9,7 @@ import { eventRoutes } from './routes/events'
 import { healthRoutes } from './routes/health'
 import { publishRoutes } from './routes/publish'
 import { streamRoutes } from './routes/streams'
+import { ticketRoutes } from './routes/tickets'
 import { wsRoutes } from './routes/ws'
 
 /** The whole HTTP surface; status codes and problem+json live here and nowhere below. */
@@ -63,4 +64,5 @@ export function createApp(d: AppDeps, version: string) {
     .use(wsRoutes(d))
     .use(streamRoutes(d))
     .use(connectionRoutes(d))
+    .use(ticketRoutes(d))
 }

@@ -1,3 +1,5 @@
+import type { Auth } from '../auth/auth'
+import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
 import type { Hub } from '../core/hub'
 import type { Logger } from '../logger'
@@ -6,6 +8,7 @@ import type { Connections } from '../transports/connections'
 import type { PollTransport } from '../transports/poll'
 import type { SseTransport } from '../transports/sse'
 import type { WsTransport } from '../transports/ws'
+import type { PublishRate } from './publish-rate'
 
 /** What the routes are given by main.ts; routes never build these themselves. */
 export interface AppDeps {
@@ -17,7 +20,23 @@ export interface AppDeps {
   sse: SseTransport
   ws: WsTransport
   poll: PollTransport
+  auth: Auth
+  publishRate: PublishRate
   lifecycle: { isDraining: boolean }
+}
+
+/** Who is calling: their grants, their address, and the name the limits count them under. */
+export interface Caller {
+  grants: Grants
+  remote: string
+  client: string
+}
+
+/** Authenticates a request (throws unauthorized); a client is the token's subject, else the remote address. */
+export async function callerOf(d: AppDeps, request: Request, server: ServerLike | null): Promise<Caller> {
+  const grants = await d.auth.identify(request)
+  const remote = remoteOf(server, request)
+  return { grants, remote, client: grants.subject !== null ? `sub:${grants.subject}` : remote }
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

@@ -30,6 +30,7 @@ export function docs(version: string) {
             { name: 'subscribe', description: 'SSE, WebSocket, polling, long-polling and export.' },
             { name: 'streams', description: 'Stream stats and settings.' },
             { name: 'admin', description: 'Live connections.' },
+            { name: 'auth', description: 'Tickets for URLs. Tokens: Authorization: Bearer, cookie ringcast_token, or ?access_token=.' },
             { name: 'operations', description: 'Health, readiness, metrics.' },
           ],
         },

@@ -20,14 +20,25 @@ const sse = {
   slow: t.Optional(t.Union([t.Literal('close'), t.Literal('drop')], { description: 'Slow-consumer policy: close (default; resume by id) or drop (skip ahead and get a gap).' })),
 }
 
-export const StreamEventsQuery = t.Object({ ...position, ...polling, ...sse })
+const auth = {
+  access_token: t.Optional(t.String({ description: 'Token or ticket, for clients that cannot set headers (EventSource, browser WebSocket). Prefer a ticket from POST /v1/tickets.' })),
+}
 
-export const EventsQuery = t.Object({
-  stream: t.Array(t.String(), { minItems: 1, description: 'Streams or patterns (jobs.*, team.7.**); repeat or comma-separate.' }),
-  ...position,
-  ...polling,
-  ...sse,
-})
+// Unknown query parameters are tolerated: EventSource polyfills and cache busters add their own.
+const lenient = { additionalProperties: true }
+
+export const StreamEventsQuery = t.Object({ ...position, ...polling, ...sse, ...auth }, lenient)
+
+export const EventsQuery = t.Object(
+  {
+    stream: t.Array(t.String(), { minItems: 1, description: 'Streams or patterns (jobs.*, team.7.**); repeat or comma-separate.' }),
+    ...position,
+    ...polling,
+    ...sse,
+    ...auth,
+  },
+  lenient,
+)
 
 export const StreamParams = t.Object({ stream: t.String({ description: 'Stream name: dot-separated tokens of [A-Za-z0-9_-], e.g. jobs.42.' }) })
 

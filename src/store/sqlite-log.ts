@@ -194,6 +194,8 @@ export class SqliteLog implements Log {
   }
 
   close(): void {
+    // bun:sqlite's close() leaves the connection (and its exclusive lock) open while a prepared statement lives.
+    for (const s of [this.insertEvent, this.insertKey, this.upsertStream, this.setLastId, this.findKeyQuery, this.getQuery, this.sinceOne, this.tailOne]) s.finalize()
     this.db.close()
   }
 }

@@ -16,6 +16,10 @@ export interface Connection {
   bufferedBytes(): number
   /** Ends the connection from the server side; the client may resume by id. `code` is a WebSocket close code. */
   close(reason: string, code?: number): void
+  /** When its credential expires (epoch ms); the connection is then ended with `expire()`. */
+  readonly expiresAtMs: number | null
+  /** Ends the connection because its token expired (SSE `event: expired`, WebSocket 4001). */
+  expire(): void
 }
 
 export interface ConnectionLimits {
@@ -34,6 +38,7 @@ export function connectionId(transport: Transport): string {
 export class Connections {
   private readonly byId = new Map<string, Connection>()
   private readonly perClient = new Map<string, number>()
+  private readonly expiry = new Map<string, ReturnType<typeof setTimeout>>()
 
   constructor(private readonly limits: ConnectionLimits) {}
 
@@ -52,10 +57,20 @@ export class Connections {
     }
     this.byId.set(connection.id, connection)
     this.perClient.set(connection.client, held + 1)
+    if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
+  }
+
+  private arm(connection: Connection, atMs: number): void {
+    // setTimeout holds at most ~24.8 days: a longer wait is done in steps.
+    const delay = Math.min(Math.max(0, atMs - Date.now()), 2 ** 31 - 1)
+    const timer = setTimeout(() => (Date.now() >= atMs ? connection.expire() : this.arm(connection, atMs)), delay)
+    this.expiry.set(connection.id, timer)
   }
 
   remove(connection: Connection): void {
     if (!this.byId.delete(connection.id)) return
+    clearTimeout(this.expiry.get(connection.id))
+    this.expiry.delete(connection.id)
     const held = (this.perClient.get(connection.client) ?? 1) - 1
     if (held <= 0) this.perClient.delete(connection.client)
     else this.perClient.set(connection.client, held)

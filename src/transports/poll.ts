@@ -15,6 +15,7 @@ export interface PollRequest {
   waitMs: number
   remote: string
   client: string
+  expiresAtMs: number | null
   signal: AbortSignal
 }
 
@@ -100,6 +101,7 @@ class LongPoll implements Subscriber, Connection {
   readonly connections = 1
   readonly remote: string
   readonly client: string
+  readonly expiresAtMs: number | null
   delivered = 0
   lastEventAt: number | null = null
   feed: Feed | undefined
@@ -113,6 +115,7 @@ class LongPoll implements Subscriber, Connection {
   ) {
     this.remote = request.remote
     this.client = request.client
+    this.expiresAtMs = request.expiresAtMs
   }
 
   start(): void {
@@ -138,6 +141,10 @@ class LongPoll implements Subscriber, Connection {
   }
 
   close(): void {
+    this.finish([])
+  }
+
+  expire(): void {
     this.finish([])
   }
 

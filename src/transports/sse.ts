@@ -21,6 +21,8 @@ export interface SseRequest {
   slow: 'close' | 'drop'
   remote: string
   client: string
+  /** When the subscriber's token expires (epoch ms). */
+  expiresAtMs: number | null
   signal: AbortSignal
 }
 
@@ -84,6 +86,7 @@ class SseSession implements Subscriber, Connection {
   readonly remote: string
   readonly client: string
   readonly connections = 1
+  readonly expiresAtMs: number | null
   delivered = 0
   lastEventAt: number | null = null
   private controller: DirectController | undefined
@@ -102,6 +105,7 @@ class SseSession implements Subscriber, Connection {
   ) {
     this.remote = request.remote
     this.client = request.client
+    this.expiresAtMs = request.expiresAtMs
     this.lastId = request.position ?? transport_.hub.lastId
   }
 
@@ -136,6 +140,12 @@ class SseSession implements Subscriber, Connection {
   end(): void {
     this.send(sseControl('end', { reason: 'closed' }), this.lastId, 0)
     this.close('stream closed')
+  }
+
+  /** The token expired: say so in-band, then end; the client reconnects with a fresh one and resumes by id. */
+  expire(): void {
+    this.send(sseControl('expired', { lastId: this.lastId }), this.lastId, 0)
+    this.close('token expired')
   }
 
   heartbeat(): void {

@@ -3,7 +3,7 @@ import { type Filter, Selector } from '../core/filter'
 import { type Connection, connectionId } from './connections'
 import type { TopicMember, TopicSink } from './topic-sink'
 import type { WsPublish, WsSubscribe } from './wire'
-import type { WsTransport } from './ws'
+import type { WsIdentity, WsTransport } from './ws'
 
 /** The part of Bun's ServerWebSocket the protocol needs. */
 export interface WsSocket {
@@ -16,6 +16,8 @@ export interface WsSocket {
 
 /** Close code for a socket that fell past its buffer limit; it should reconnect and resubscribe with `after`. */
 export const CLOSE_SLOW = 4008
+/** Close code for a socket whose token expired. */
+export const CLOSE_EXPIRED = 4001
 const PAGE = 500
 
 /** One WebSocket: its subscriptions, their catch-ups, and its place in one shared topic. */
@@ -34,12 +36,18 @@ export class WsClient implements Connection, TopicMember {
   private waiters: (() => void)[] = []
   private isClosed = false
 
+  readonly client: string
+  readonly expiresAtMs: number | null
+
   constructor(
     private readonly ws: WsTransport,
     private readonly socket: WsSocket,
     readonly remote: string,
-    readonly client: string,
-  ) {}
+    private readonly identity: WsIdentity,
+  ) {
+    this.client = identity.client
+    this.expiresAtMs = identity.expiresAtMs
+  }
 
   get delivered(): number {
     return this.ownDelivered + (this.sink ? this.sink.sent - this.sinkMark : 0)
@@ -71,7 +79,7 @@ export class WsClient implements Connection, TopicMember {
     if (this.live.size + this.catching.size >= this.ws.options.maxSubscriptions) {
       throw new RingcastError('bad_request', `A socket may hold at most ${this.ws.options.maxSubscriptions} subscriptions.`, 'Use patterns to cover more streams with one subscription.')
     }
-    const filter = this.ws.rules.filter(frame.streams, frame.types, frame.correlationId)
+    const filter = this.ws.rules.filter(this.identity, frame.streams, frame.types, frame.correlationId)
     this.reply({ op: 'ok', sub: frame.sub })
     if (frame.after === undefined) return this.goLive(frame.sub, filter)
     const token = {}
@@ -89,7 +97,7 @@ export class WsClient implements Connection, TopicMember {
 
   publish(frame: WsPublish): void {
     const ref = frame.ref
-    this.ws.rules.publish(this.ws.hub, frame).then(
+    this.ws.rules.publish(this.identity, this.ws.hub, frame).then(
       (result) => this.reply({ op: 'ok', ...(ref !== undefined && { ref }), ...result }),
       (error) => this.error(ref !== undefined ? { ref } : {}, error),
     )
@@ -121,6 +129,11 @@ export class WsClient implements Connection, TopicMember {
   overflow(): void {
     this.ws.metrics.slowDisconnects.ws++
     this.close('buffer limit exceeded: resubscribe with after', CLOSE_SLOW)
+  }
+
+  /** The token expired: 4001 tells the client to reconnect with a fresh one and resubscribe with `after`. */
+  expire(): void {
+    this.close('token expired', CLOSE_EXPIRED)
   }
 
   close(reason: string, code = 1000): void {

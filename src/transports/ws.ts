@@ -1,4 +1,5 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import type { Grants } from '../auth/grants'
 import { RingcastError } from '../core/errors'
 import { type Filter, Selector } from '../core/filter'
 import type { Hub } from '../core/hub'
@@ -14,10 +15,17 @@ export interface WsOptions {
   maxSubscriptions: number
 }
 
-/** Turns a subscribe or publish frame into a filter or an event; shared with the HTTP routes' rules. */
+/** Who is on a socket: what the limits count against, what it may do, when its token expires. */
+export interface WsIdentity {
+  client: string
+  grants: Grants
+  expiresAtMs: number | null
+}
+
+/** Turns subscribe and publish frames into filters and events under the HTTP routes' rules (names, grants, rate). */
 export interface WsRules {
-  filter(streams: readonly string[], types?: readonly string[], correlationId?: string): Filter
-  publish(hub: Hub, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
+  filter(identity: WsIdentity, streams: readonly string[], types?: readonly string[], correlationId?: string): Filter
+  publish(identity: WsIdentity, hub: Hub, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
 }
 
 const checks = {
@@ -47,8 +55,8 @@ export class WsTransport {
     this.publishFrame = publish
   }
 
-  open(socket: WsSocket, remote: string, client: string): WsClient {
-    const ws = new WsClient(this, socket, remote, client)
+  open(socket: WsSocket, remote: string, identity: WsIdentity): WsClient {
+    const ws = new WsClient(this, socket, remote, identity)
     this.connections.add(ws)
     this.clients.add(ws)
     return ws

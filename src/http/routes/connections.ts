@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
 import type { Connection } from '../../transports/connections'
-import type { AppDeps } from '../deps'
+import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { ConnectionInfo, Problem } from '../schemas'
 
 function info(c: Connection) {
@@ -26,6 +26,9 @@ function known(d: AppDeps, id: string): Connection {
 export function connectionRoutes(d: AppDeps) {
   const params = t.Object({ id: t.String() })
   return new Elysia({ detail: { tags: ['admin'] } })
+    .onBeforeHandle(async ({ request, server }) => {
+      d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+    })
     .get('/v1/connections', () => ({ connections: [...d.connections.all()].map(info) }), {
       response: { 200: t.Object({ connections: t.Array(ConnectionInfo) }) },
       detail: { summary: 'Live connections (SSE, WebSocket, long-poll)' },

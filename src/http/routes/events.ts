@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia'
 import type { PollPage as Page } from '../../transports/poll'
-import { type AppDeps, keepOpen, remoteOf, type ServerLike } from '../deps'
+import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
 import { filterOf, listOf, positionOf, sinceOf, streamOf } from '../params'
 import { EventsQuery, PollPage, Problem, StreamEventsQuery, StreamParams } from '../schemas'
 
@@ -25,8 +25,9 @@ const SSE_DOC =
 
 async function respond(d: AppDeps, patterns: string[], q: EventsParams, request: Request, server: ServerLike | null): Promise<Response> {
   const filter = filterOf(patterns, listOf(q.types), q.correlationId)
+  const { grants, remote, client } = await callerOf(d, request, server)
+  d.auth.requireSubscribe(grants, filter.patterns)
   const accept = request.headers.get('accept') ?? ''
-  const remote = remoteOf(server, request)
   if (accept.includes('text/event-stream')) {
     const position = positionOf(request.headers.get('last-event-id'), q.after)
     keepOpen(server, request)
@@ -36,7 +37,8 @@ async function respond(d: AppDeps, patterns: string[], q: EventsParams, request:
       heartbeatMs: (q.heartbeat ?? d.config.heartbeat) * 1000,
       slow: q.slow ?? 'close',
       remote,
-      client: remote,
+      client,
+      expiresAtMs: grants.expiresAtMs,
       signal: request.signal,
     })
   }
@@ -51,7 +53,8 @@ async function respond(d: AppDeps, patterns: string[], q: EventsParams, request:
     limit: q.limit ?? 100,
     waitMs: (q.wait ?? 0) * 1000,
     remote,
-    client: remote,
+    client,
+    expiresAtMs: grants.expiresAtMs,
     signal: request.signal,
   })
   return new Response(pageJson(page), { headers: { 'Content-Type': 'application/json' } })

@@ -1,5 +1,5 @@
 import { Elysia, t } from 'elysia'
-import type { AppDeps } from '../deps'
+import { type AppDeps, callerOf, type ServerLike } from '../deps'
 
 export function healthRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['operations'] } })
@@ -23,8 +23,9 @@ export function healthRoutes(d: AppDeps) {
     )
     .get(
       '/metrics',
-      () =>
-        new Response(
+      async ({ request, server }) => {
+        if (!d.config.metricsPublic) d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+        return new Response(
           d.metrics.render({
             ringcast_connections: { help: 'Live subscriptions by transport.', values: (['sse', 'ws', 'poll'] as const).map((tr) => [{ transport: tr }, d.connections.countBy(tr)]) },
             ringcast_streams: { help: 'Streams known to the server.', values: [[null, countStreams(d)]] },
@@ -34,8 +35,9 @@ export function healthRoutes(d: AppDeps) {
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
           }),
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
-        ),
-      { detail: { summary: 'Prometheus metrics (text exposition format)' } },
+        )
+      },
+      { detail: { summary: 'Prometheus metrics (text exposition format); needs an admin token unless --metrics-public' } },
     )
 }
 

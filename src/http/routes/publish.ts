@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { PublishResult } from '../../core/hub'
 import { PublishItem } from '../../transports/wire'
-import type { AppDeps } from '../deps'
+import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { streamOf } from '../params'
 import { parsePublishBody, readBody } from '../publish-body'
 import { Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
@@ -20,10 +20,13 @@ export function publishRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['publish'] } })
     .post(
       '/v1/streams/:stream/events',
-      async ({ params, request }) => {
+      async ({ params, request, server }) => {
         const stream = streamOf(params.stream)
+        const { grants, client } = await callerOf(d, request, server as ServerLike | null)
+        d.auth.requirePublish(grants, stream)
         const text = await readBody(request, d.config.maxPayload)
         const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
+        d.publishRate.take(client, items.length)
         const results = await d.hub.publish(stream, items)
         d.metrics.publishRequests++
         const duplicates = results.filter((r) => r.duplicate).length
@@ -54,6 +57,9 @@ export function publishRoutes(d: AppDeps) {
             201: { description: 'Stored: the event, or an array for a batch.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
             200: { description: 'Every event was a duplicate: the originals with `duplicate: true`.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
             400: { description: 'Malformed or invalid body.', content: { 'application/problem+json': { schema: Problem as never } } },
+            401: { description: 'No valid token.', content: { 'application/problem+json': { schema: Problem as never } } },
+            403: { description: 'The token may not publish to this stream.', content: { 'application/problem+json': { schema: Problem as never } } },
+            429: { description: 'Publish rate limit (Retry-After says when to retry).', content: { 'application/problem+json': { schema: Problem as never } } },
             409: { description: 'The stream is closed.', content: { 'application/problem+json': { schema: Problem as never } } },
             413: { description: 'Body or batch too large.', content: { 'application/problem+json': { schema: Problem as never } } },
           },
@@ -62,8 +68,10 @@ export function publishRoutes(d: AppDeps) {
     )
     .post(
       '/v1/streams/:stream/close',
-      async ({ params }) => {
+      async ({ params, request, server }) => {
         const stream = streamOf(params.stream)
+        const { grants } = await callerOf(d, request, server as ServerLike | null)
+        d.auth.requirePublish(grants, stream)
         await d.hub.close(stream)
         return streamInfo(d, d.hub.streams.get(stream)!)
       },

@@ -2,7 +2,8 @@ import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
 import { assertPattern, matches } from '../../core/pattern'
 import type { StreamState } from '../../core/streams'
-import type { AppDeps } from '../deps'
+import { canSubscribe } from '../../auth/grants'
+import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { streamOf } from '../params'
 import { Problem, StreamConfig, StreamInfo, StreamParams } from '../schemas'
 
@@ -31,27 +32,41 @@ export function streamRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['streams'] } })
     .get(
       '/v1/streams',
-      ({ query }) => {
+      async ({ query, request, server }) => {
         if (query.pattern) assertPattern(query.pattern)
+        const { grants } = await callerOf(d, request, server as ServerLike | null)
         const streams = []
-        for (const s of d.hub.streams.all()) if (!query.pattern || matches(query.pattern, s.name)) streams.push(streamInfo(d, s))
+        for (const s of d.hub.streams.all()) {
+          // Tenants see only the streams their token may subscribe to.
+          if (query.pattern && !matches(query.pattern, s.name)) continue
+          if (grants.isAdmin || canSubscribe(grants, s.name)) streams.push(streamInfo(d, s))
+        }
         streams.sort((a, b) => a.stream.localeCompare(b.stream))
         return { streams }
       },
       {
-        query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }),
+        query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }, { additionalProperties: true }),
         response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
         detail: { summary: 'List streams with their stats' },
       },
     )
-    .get('/v1/streams/:stream', ({ params }) => streamInfo(d, known(d, params.stream)), {
+    .get(
+      '/v1/streams/:stream',
+      async ({ params, request, server }) => {
+        const { grants } = await callerOf(d, request, server as ServerLike | null)
+        d.auth.requireSubscribe(grants, [streamOf(params.stream)])
+        return streamInfo(d, known(d, params.stream))
+      },
+      {
       params: StreamParams,
       response: { 200: StreamInfo, 404: Problem },
-      detail: { summary: 'One stream: retained events, first/last id, settings, subscribers' },
-    })
+        detail: { summary: 'One stream: retained events, first/last id, settings, subscribers' },
+      },
+    )
     .put(
       '/v1/streams/:stream',
-      ({ params, body }) => {
+      async ({ params, body, request, server }) => {
+        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
         const state = d.hub.configure(streamOf(params.stream), body)
         return streamInfo(d, state)
       },
@@ -64,7 +79,8 @@ export function streamRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/streams/:stream',
-      ({ params, set }) => {
+      async ({ params, set, request, server }) => {
+        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
         known(d, params.stream)
         d.hub.delete(streamOf(params.stream))
         set.status = 204

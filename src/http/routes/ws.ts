@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { WsClient, WsSocket } from '../../transports/ws-client'
-import type { AppDeps } from '../deps'
+import type { Grants } from '../../auth/grants'
+import { type AppDeps, callerOf, type ServerLike } from '../deps'
 
 const WS_DOC = `Multiplexed JSON text frames.
 client → server: {"op":"subscribe","sub":"s1","streams":["jobs.*"],"types":[…],"correlationId":…,"after":123} · {"op":"unsubscribe","sub":"s1"} · {"op":"publish","ref":"r1","stream":"jobs.1","type":"…","data":…,"key":…,"terminal":…} · {"op":"ping"}.
@@ -9,6 +10,8 @@ An event is sent once per socket even when several subscriptions match it (dispa
 
 // Elysia wraps the socket anew for every callback, so the client is kept against Bun's own socket.
 const clients = new WeakMap<object, WsClient>()
+// Authenticated before the upgrade (a bad token is a 401, not a socket); picked up again at open.
+const callers = new WeakMap<Request, { grants: Grants; client: string }>()
 
 interface RawSocket extends WsSocket {
   remoteAddress: string
@@ -17,10 +20,17 @@ interface RawSocket extends WsSocket {
 export function wsRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['subscribe'] } }).ws('/v1/ws', {
     detail: { summary: 'WebSocket: subscribe, publish, ping', description: WS_DOC },
+    async beforeHandle({ request, server }) {
+      const { grants, client } = await callerOf(d, request, server as ServerLike | null)
+      callers.set(request, { grants, client })
+    },
     open(ws) {
       const raw = ws.raw as unknown as RawSocket
+      const caller = callers.get(ws.data.request)
+      if (!caller) return raw.close(4001, 'not authenticated')
+      callers.delete(ws.data.request)
       try {
-        clients.set(raw, d.ws.open(raw, raw.remoteAddress, raw.remoteAddress))
+        clients.set(raw, d.ws.open(raw, raw.remoteAddress, { client: caller.client, grants: caller.grants, expiresAtMs: caller.grants.expiresAtMs }))
       } catch (error) {
         const code = (error as { code?: string }).code === 'too_many_client_connections' ? 4029 : 1013
         raw.close(code, (error as Error).message.slice(0, 120))

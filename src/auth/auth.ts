@@ -1,0 +1,72 @@
+import { RingcastError } from '../core/errors'
+import { canPublish, canSubscribe, type Grants, OPEN_GRANTS } from './grants'
+import type { JwtVerifier } from './jwt'
+import { Tickets } from './tickets'
+
+/** Finds the credential of a request: Bearer header, then cookie `ringcast_token`, then `?access_token=`. */
+export function credentialOf(request: Request): string | null {
+  const header = request.headers.get('authorization')
+  if (header) {
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim())
+    return match ? match[1].trim() : header.trim()
+  }
+  const cookie = request.headers.get('cookie')
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const eq = part.indexOf('=')
+      if (eq > 0 && part.slice(0, eq).trim() === 'ringcast_token') return decodeURIComponent(part.slice(eq + 1).trim())
+    }
+  }
+  const at = request.url.indexOf('access_token=')
+  if (at >= 0) return new URL(request.url).searchParams.get('access_token')
+  return null
+}
+
+/** Authentication (who) and authorization (may they) for every route and transport. */
+export class Auth {
+  constructor(
+    private readonly verifier: JwtVerifier | null,
+    readonly tickets: Tickets,
+  ) {}
+
+  /** Without keys the server is open: every request has every grant. */
+  get isOpen(): boolean {
+    return this.verifier === null
+  }
+
+  /** The grants of a request; throws unauthorized when a credential is missing or invalid. */
+  async identify(request: Request): Promise<Grants> {
+    if (!this.verifier) return OPEN_GRANTS
+    const credential = credentialOf(request)
+    if (!credential) throw new RingcastError('unauthorized', 'No token given.', 'Send Authorization: Bearer <token>, the ringcast_token cookie, or ?access_token= (prefer a ticket from POST /v1/tickets in URLs).')
+    if (Tickets.isTicket(credential)) {
+      const grants = this.tickets.verify(credential)
+      if (typeof grants === 'string') throw new RingcastError('unauthorized', `Invalid ticket: ${grants}.`, 'Get a new one from POST /v1/tickets.')
+      return grants
+    }
+    try {
+      return await this.verifier.verify(credential)
+    } catch (error) {
+      throw new RingcastError('unauthorized', `Invalid token: ${(error as Error).message}.`, 'Get a fresh token from your identity provider.')
+    }
+  }
+
+  requirePublish(grants: Grants, stream: string): void {
+    if (!canPublish(grants, stream)) {
+      throw new RingcastError('forbidden', `Your token may not publish to "${stream}".`, 'Its ringcast.publish patterns must match the stream.', { stream })
+    }
+  }
+
+  /** Every pattern must be within a subscribe grant: never a silently empty stream. */
+  requireSubscribe(grants: Grants, patterns: readonly string[]): void {
+    for (const pattern of patterns) {
+      if (!canSubscribe(grants, pattern)) {
+        throw new RingcastError('forbidden', `Your token may not subscribe to "${pattern}".`, 'Each pattern must be contained in one of its ringcast.subscribe patterns.', { pattern })
+      }
+    }
+  }
+
+  requireAdmin(grants: Grants): void {
+    if (!grants.isAdmin) throw new RingcastError('forbidden', 'This route needs an admin token.', 'Set "admin": true in the ringcast claim.')
+  }
+}
