@@ -26,7 +26,7 @@ export const SETTINGS = {
   maxPayload: int(1, GiB, 'largest request body in bytes (413 past it)', 1024 * 1024),
   maxBatch: int(1, 100_000, 'most events in one publish request', 1000),
   maxConnections: int(1, 10_000_000, 'live subscriptions in all (503 past it)', 100_000),
-  maxConnectionsPerClient: int(1, 10_000_000, 'live subscriptions per client (429 past it)', 1000),
+  maxConnectionsPerClient: int(1, 10_000_000, 'live subscriptions per client (429 past it)', 5000),
   publishRate: int(0, 100_000_000, 'events per second per client, burst of one second; 0 is unlimited', 0),
   bufferLimit: int(1024, GiB, 'bytes queued per connection before the slow-consumer policy applies', 1024 * 1024),
   corsOrigin: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'origins allowed by CORS (comma-separated; * for any)' },
