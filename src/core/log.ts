@@ -66,8 +66,8 @@ export interface Log {
   findKey(stream: string, key: string, sinceMs: number): number | undefined
   /** Reads one stored event by id. */
   get(id: number): LogRow | undefined
-  /** Deletes up to `batch` of the oldest events of `stream` beyond its newest `keep` or older than `beforeMs`. */
-  prune(stream: string, keep: number, beforeMs: number, batch: number): { deleted: number; maxId: number }
+  /** Deletes up to `batch` of the oldest events of `stream` beyond its newest `keep` or older than `beforeMs`, never an id >= `belowId`. */
+  prune(stream: string, keep: number, beforeMs: number, batch: number, belowId?: number): { deleted: number; maxId: number }
   /** Forgets dedup keys older than `beforeMs`, at most `batch`. */
   pruneKeys(beforeMs: number, batch: number): number
   /** Whether a write would succeed now (readiness). */

@@ -7,6 +7,8 @@ export interface RetentionOptions {
   ringIdleMs: number
   /** Most events deleted per pass, so pruning never stalls the event loop. */
   batch: number
+  /** Smallest id in `stream` a consumer group has delivered and not yet settled: it and later events are kept. */
+  heldFrom?(stream: string): number | undefined
 }
 
 /**
@@ -53,7 +55,7 @@ export class Retention {
     const isOver = state.events > maxEvents || (state.firstTimeMs !== null && state.firstTimeMs < beforeMs)
     if (!isOver) return 0
     if (state.record.ephemeral) return this.pruneRing(state, maxEvents, beforeMs)
-    const { deleted, maxId } = this.log.prune(state.name, maxEvents, beforeMs, budget)
+    const { deleted, maxId } = this.log.prune(state.name, maxEvents, beforeMs, budget, this.options.heldFrom?.(state.name))
     if (deleted === 0) return 0
     state.events -= deleted
     this.advance(state, maxId)

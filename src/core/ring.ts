@@ -6,6 +6,7 @@ import type { Event } from './event'
  * `floor` that still exists is in the ring, so a replay after `floor` or later never needs the log.
  */
 export class Ring {
+  // Grows by doubling up to capacity: a quiet stream's ring costs a few slots, not `capacity` of them.
   private slots: (Event | undefined)[]
   private head = 0 // index of the oldest event
   private count = 0
@@ -15,7 +16,7 @@ export class Ring {
     readonly capacity: number,
     floor = 0,
   ) {
-    this.slots = new Array(capacity)
+    this.slots = new Array(Math.min(4, capacity))
     this.floor = floor
   }
 
@@ -33,14 +34,15 @@ export class Ring {
 
   /** Appends an event with an id above every id already held; returns the one pushed out, if any. */
   push(event: Event): Event | undefined {
+    if (this.count === this.slots.length && this.count < this.capacity) this.grow()
     if (this.count < this.capacity) {
-      this.slots[(this.head + this.count) % this.capacity] = event
+      this.slots[(this.head + this.count) % this.slots.length] = event
       this.count++
       return undefined
     }
     const evicted = this.slots[this.head]!
     this.slots[this.head] = event
-    this.head = (this.head + 1) % this.capacity
+    this.head = (this.head + 1) % this.slots.length
     this.floor = evicted.id
     return evicted
   }
@@ -75,7 +77,7 @@ export class Ring {
   dropThrough(id: number): void {
     while (this.count > 0 && this.at(0).id <= id) {
       this.slots[this.head] = undefined
-      this.head = (this.head + 1) % this.capacity
+      this.head = (this.head + 1) % this.slots.length
       this.count--
     }
     if (id > this.floor) this.floor = id
@@ -90,6 +92,13 @@ export class Ring {
   }
 
   private at(i: number): Event {
-    return this.slots[(this.head + i) % this.capacity]!
+    return this.slots[(this.head + i) % this.slots.length]!
+  }
+
+  private grow(): void {
+    const slots: (Event | undefined)[] = new Array(Math.min(this.slots.length * 2, this.capacity))
+    for (let i = 0; i < this.count; i++) slots[i] = this.at(i)
+    this.slots = slots
+    this.head = 0
   }
 }

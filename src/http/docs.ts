@@ -25,6 +25,15 @@ export function docs(version: string) {
               'Event fan-out server: publish over HTTP; receive over Server-Sent Events, WebSocket (/v1/ws) or HTTP polling, resuming exactly by id. ' +
               'Every event id is global and strictly increasing; `after`, `Last-Event-ID` and `next` all take it. Errors are RFC 9457 problem+json.',
           },
+          components: {
+            securitySchemes: {
+              bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+              cookie: { type: 'apiKey', in: 'cookie', name: 'ringcast_token' },
+              accessToken: { type: 'apiKey', in: 'query', name: 'access_token', description: 'A token or (better) a ticket from POST /v1/tickets.' },
+            },
+          },
+          // Needed only when the server runs with --jwt-secret or --jwt-key.
+          security: [{ bearer: [] }, { cookie: [] }, { accessToken: [] }],
           tags: [
             { name: 'publish', description: 'Write events (durable: answered after commit).' },
             { name: 'subscribe', description: 'SSE, WebSocket, polling, long-polling and export.' },

@@ -30,6 +30,24 @@ const MIGRATIONS = [
    ) WITHOUT ROWID;
    CREATE INDEX dedup_keys_time ON dedup_keys (time);
    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
+  // Consumer groups: config, cursor and counters per group; one row per delivered-and-unsettled event.
+  `CREATE TABLE groups (
+     name TEXT PRIMARY KEY,
+     config TEXT NOT NULL,
+     cursor INTEGER NOT NULL,
+     counters TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE group_deliveries (
+     group_name TEXT NOT NULL,
+     id INTEGER NOT NULL,
+     stream TEXT NOT NULL,
+     consumer TEXT,
+     attempt INTEGER NOT NULL,
+     deadline INTEGER NOT NULL,
+     reason TEXT,
+     dead INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (group_name, id)
+   ) WITHOUT ROWID;`,
 ]
 
 /** Brings the schema up to date; refuses a file written by a newer ringcast. */

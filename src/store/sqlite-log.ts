@@ -13,7 +13,8 @@ const ROW = 'id, stream, type, data, time AS timeMs, key, correlation_id AS corr
 
 /** The Log on bun:sqlite in WAL mode. Holds an exclusive lock: one server per file. */
 export class SqliteLog implements Log {
-  private readonly db: Database
+  /** The open database, shared with the other stores of this file (consumer groups). */
+  readonly db: Database
   private readonly insertEvent: Statement
   private readonly insertKey: Statement
   private readonly upsertStream: Statement
@@ -147,15 +148,15 @@ export class SqliteLog implements Log {
     return (this.getQuery.get(id) as LogRow | null) ?? undefined
   }
 
-  prune(stream: string, keep: number, beforeMs: number, batch: number): { deleted: number; maxId: number } {
+  prune(stream: string, keep: number, beforeMs: number, batch: number, belowId = Number.MAX_SAFE_INTEGER): { deleted: number; maxId: number } {
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
     const deleted = this.db
       .query(
         `DELETE FROM events WHERE id IN (
-           SELECT id FROM events WHERE stream = ? AND (id <= ? OR time < ?) ORDER BY id LIMIT ?
+           SELECT id FROM events WHERE stream = ? AND (id <= ? OR time < ?) AND id < ? ORDER BY id LIMIT ?
          ) RETURNING id`,
       )
-      .all(stream, over?.id ?? 0, beforeMs, batch) as { id: number }[]
+      .all(stream, over?.id ?? 0, beforeMs, belowId, batch) as { id: number }[]
     let maxId = 0
     for (const row of deleted) if (row.id > maxId) maxId = row.id
     return { deleted: deleted.length, maxId }

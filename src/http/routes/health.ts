@@ -5,7 +5,7 @@ export function healthRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['operations'] } })
     .get('/healthz', () => ({ status: 'ok' as const }), {
       response: { 200: t.Object({ status: t.Literal('ok') }) },
-      detail: { summary: 'Liveness: the process answers' },
+      detail: { summary: 'Liveness: the process answers', security: [] },
     })
     .get(
       '/readyz',
@@ -18,7 +18,7 @@ export function healthRoutes(d: AppDeps) {
       },
       {
         response: { 200: t.Object({ status: t.String(), problems: t.Array(t.String()) }), 503: t.Object({ status: t.String(), problems: t.Array(t.String()) }) },
-        detail: { summary: 'Readiness: the store is writable and the server is not draining' },
+        detail: { summary: 'Readiness: the store is writable and the server is not draining', security: [] },
       },
     )
     .get(
