@@ -50,12 +50,14 @@ export function extrasTable(results: ScenarioResult[]): string {
 /** ringcast ÷ peer for each scenario both ran (below 1 is better for ringcast on every column). */
 export function ratiosTable(results: ScenarioResult[], peer: string): string {
   const rows: string[][] = []
+  const first = results.find((x) => x.target === 'ringcast' && x.deliveries)
   for (const r of results.filter((x) => x.target === 'ringcast' && x.deliveries)) {
     const p = results.find((x) => x.target === peer && x.scenario === r.scenario && x.deliveries)
     if (!p) continue
     const ratio = (a: number, b: number) => (b > 0 && a >= 0 ? `${(a / b).toFixed(2)}×` : '-')
     rows.push([r.scenario, ratio(r.latencyMs!.p95, p.latencyMs!.p95), ratio(r.latencyMs!.p99, p.latencyMs!.p99),
-      ratio(r.server!.usPerDelivery, p.server!.usPerDelivery), ratio(r.server!.kbPerConnection, p.server!.kbPerConnection),
+      // RSS per connection only where both servers started fresh: later rows reuse memory earlier ones grew.
+      ratio(r.server!.usPerDelivery, p.server!.usPerDelivery), r === first ? ratio(r.server!.kbPerConnection, p.server!.kbPerConnection) : '-',
       `${r.deliveries!.lost} / ${p.deliveries!.lost}`,
       r.generator!.isBottleneck || p.generator!.isBottleneck ? 'generator-bound: ratio is a floor' : ''])
   }

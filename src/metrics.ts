@@ -40,7 +40,7 @@ export class Metrics {
     metric('ringcast_slow_consumer_disconnects_total', 'counter', 'Connections closed because their buffer passed --buffer-limit.', Object.entries(this.slowDisconnects).map(([t, v]) => [{ transport: t }, v]))
     metric('ringcast_slow_consumer_gaps_total', 'counter', 'Times a slow=drop subscriber skipped ahead and got a gap.', Object.entries(this.slowGaps).map(([t, v]) => [{ transport: t }, v]))
     metric('ringcast_requests_rejected_total', 'counter', 'Requests answered with a 4xx or 5xx problem, by code.', [...this.rejected].map(([code, v]) => [{ code }, v]))
-    out.push('# HELP ringcast_commit_seconds Time to commit one group of publishes and fan it out.', '# TYPE ringcast_commit_seconds histogram')
+    out.push('# HELP ringcast_commit_seconds Publish to commit: from the first publish of a group commit until it is committed and fanned out.', '# TYPE ringcast_commit_seconds histogram')
     for (let i = 0; i < this.commitBuckets.length; i++) out.push(`ringcast_commit_seconds_bucket{le="${this.commitBuckets[i]}"} ${this.commitCounts[i]}`)
     out.push(`ringcast_commit_seconds_bucket{le="+Inf"} ${this.commits}`, `ringcast_commit_seconds_sum ${this.commitSecondsSum}`, `ringcast_commit_seconds_count ${this.commits}`)
     for (const [name, g] of Object.entries(gauges)) metric(name, 'gauge', g.help, g.values)

@@ -42,6 +42,8 @@ export interface KindStats {
 export interface CollectReport {
   kinds: Partial<Record<Kind, KindStats>>
   latency: HistogramJson
+  latencyByKind: Record<string, HistogramJson>
+  worst: { ms: number; kind: string; s: number; q: number }
   controls: Record<string, number>
   /** Worker CPU (user+system) since `mark`, and the wall time it covers. */
   cpuMs: number

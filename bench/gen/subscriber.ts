@@ -5,6 +5,9 @@ import { SeqTracker } from './seq-tracker.ts'
 /** What all subscribers of one worker share: the latency histogram and counters of non-data frames. */
 export class Sink {
   latency = new Histogram()
+  byKind: Record<string, Histogram> = {}
+  /** The slowest delivery, to tell a stall at one stream's first event from general slowness. */
+  worst = { ms: 0, kind: '', s: 0, q: 0 }
   controls: Record<string, number> = {}
   control(kind: string): void { this.controls[kind] = (this.controls[kind] ?? 0) + 1 }
 }
@@ -41,7 +44,10 @@ export class Subscriber {
   }
 
   deliverStamp(stamp: Stamp, id: string | null): void {
-    this.sink.latency.recordMs(nowMs() - stamp.t)
+    const ms = nowMs() - stamp.t
+    this.sink.latency.recordMs(ms)
+    ;(this.sink.byKind[this.kind] ??= new Histogram()).recordMs(ms)
+    if (ms > this.sink.worst.ms) this.sink.worst = { ms, kind: this.kind, s: stamp.s, q: stamp.q }
     let tracker = this.trackers.get(stamp.s)
     if (!tracker) this.trackers.set(stamp.s, tracker = new SeqTracker())
     tracker.record(stamp.q)

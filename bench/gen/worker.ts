@@ -88,7 +88,8 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
   for (const [kind, h] of Object.entries(catchUp)) kinds[kind as Kind]!.catchUpMs = h!.toJSON()
   const cpu = process.cpuUsage(mark.cpu)
   return {
-    kinds, latency: sink.latency.toJSON(), controls: sink.controls,
+    kinds, latency: sink.latency.toJSON(), controls: sink.controls, worst: sink.worst,
+    latencyByKind: Object.fromEntries(Object.entries(sink.byKind).map(([k, h]) => [k, h.toJSON()])),
     cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - mark.at, drainMs,
   }
 }

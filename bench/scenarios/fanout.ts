@@ -97,8 +97,12 @@ function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: n
   const controls: Record<string, number> = {}
   const d = { expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, perSec: 0, drainMs: 0 }
   let subs = 0, caughtUp = 0
+  const byKind: Record<string, Histogram> = {}
+  result.worst = { ms: 0, kind: '', s: 0, q: 0 }
   for (const c of collected) {
     latency.merge(c.latency)
+    for (const [kind, h] of Object.entries(c.latencyByKind)) (byKind[kind] ??= new Histogram()).merge(h)
+    if (c.worst.ms > result.worst.ms) result.worst = c.worst
     d.drainMs = Math.max(d.drainMs, c.drainMs)
     for (const [k, n] of Object.entries(c.controls)) controls[k] = (controls[k] ?? 0) + n
     for (const [kind, s] of Object.entries(c.kinds)) {
@@ -115,7 +119,12 @@ function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: n
   result.deliveries = d
   result.kinds = kinds
   result.controls = controls
-  result.latencyMs = { p50: latency.quantileMs(0.5), p95: latency.quantileMs(0.95), p99: latency.quantileMs(0.99), max: latency.maxUs / 1000 }
+  const quantiles = (h: Histogram) => ({ p50: h.quantileMs(0.5), p95: h.quantileMs(0.95), p99: h.quantileMs(0.99), max: h.maxUs / 1000 })
+  result.latencyMs = quantiles(latency)
+  result.latencyByKindMs = Object.fromEntries(Object.entries(byKind).map(([k, h]) => [k, quantiles(h)]))
+  if (Object.keys(byKind).length > 1) {
+    result.notes.push(`p95 by transport: ${Object.entries(result.latencyByKindMs).map(([k, q]) => `${k} ${q.p95.toFixed(1)} ms`).join(', ')}`)
+  }
   if (catchUp.count) result.catchUp = { subscribers: subs, caughtUp, p50Ms: catchUp.quantileMs(0.5), maxMs: catchUp.maxUs / 1000 }
   if (d.lost) result.notes.push(`LOSS: ${d.lost} of ${d.expected} deliveries never arrived`)
   if (d.duplicates) result.notes.push(`${d.duplicates} duplicate deliveries`)

@@ -23,7 +23,7 @@ export const idle: Scenario = {
     const subs = subsOn('sse', n, ['b.idle'])
     const shares = Array.from({ length: pool.size }, (_, w) => subs.filter((_, i) => i % pool.size === w))
     const opened = await pool.all<OpenReport>((w) => ({ op: 'open', spec: server.spec, subs: shares[w], timeoutMs: 60_000 }))
-    await Bun.sleep(HOLD_MS)
+    await Bun.sleep(sized(ctx, HOLD_MS, 1_000))
     const after = rss()
     await pool.all({ op: 'close' })
     const connected = opened.reduce((a, o) => a + o.connected, 0)

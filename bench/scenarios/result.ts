@@ -10,6 +10,9 @@ export interface ScenarioResult {
   publish?: { requestedRate: number; events: number; errors: number; achievedRate: number; backlog: number; ackP50Ms: number; ackP99Ms: number }
   deliveries?: { expected: number; received: number; lost: number; duplicates: number; outOfOrder: number; reconnects: number; perSec: number; drainMs: number }
   latencyMs?: { p50: number; p95: number; p99: number; max: number }
+  latencyByKindMs?: Record<string, { p50: number; p95: number; p99: number; max: number }>
+  /** The slowest delivery: transport, stream index and seq of its event. */
+  worst?: { ms: number; kind: string; s: number; q: number }
   catchUp?: { subscribers: number; caughtUp: number; p50Ms: number; maxMs: number; reconnectedMs?: number }
   server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number }
   generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean }

@@ -31,6 +31,8 @@ export async function serve(flags: Record<string, string>, env: Record<string, s
     const message = (error as Error).message ?? String(error)
     if (/EADDRINUSE|in use/i.test(message)) fail(`invalid --port ${config.port}: ${config.host}:${config.port} is already in use`)
     if (/EADDRNOTAVAIL|EACCES|listen/i.test(message)) fail(`invalid --host ${config.host} / --port ${config.port}: cannot listen (${message})`)
+    // Anything bun:sqlite refuses at open (not a database, corrupt, read-only) is about --data.
+    if ((error as Error).name === 'SQLiteError') fail(`invalid --data ${config.data}: ${message}`)
     fail(`cannot start: ${message}`)
   }
   if (!config.jwtSecret && !config.jwtKey) {

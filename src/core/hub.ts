@@ -26,7 +26,8 @@ export interface HubOptions {
 
 /** Observers the hub reports to (metrics); all optional and called synchronously. */
 export interface HubHooks {
-  committed?(events: number, batchMs: number): void
+  /** After each group commit and its fan-out; `latencyMs` runs from the first publish of the batch. */
+  committed?(events: number, latencyMs: number): void
   /** Streams that just closed or were deleted, after their last events went out. */
   ended?(streams: readonly string[]): void
 }
@@ -47,6 +48,7 @@ export class Hub {
   readonly reader: Reader
   private pending: Pending[] = []
   private flushScheduled = false
+  private pendingSinceMs = 0
   private readonly feeds = new Map<string, Feed>()
   private readonly exactIndex = new Map<string, Set<Feed>>()
   private readonly wildcardFeeds = new Set<Feed>()
@@ -151,6 +153,7 @@ export class Hub {
       this.pending.push({ stream, items, resolve, reject })
       if (!this.flushScheduled) {
         this.flushScheduled = true
+        this.pendingSinceMs = performance.now()
         // setImmediate runs after this turn's I/O callbacks: every publish parsed in this turn joins the batch.
         setImmediate(() => this.flush())
       }
@@ -161,7 +164,6 @@ export class Hub {
     this.flushScheduled = false
     const pending = this.pending
     this.pending = []
-    const started = performance.now()
     const nowMs = Date.now()
     const time = new Date(nowMs).toISOString()
     const dedupSince = nowMs - this.options.dedupWindowSeconds * 1000
@@ -235,7 +237,7 @@ export class Hub {
     this.fanOut(fresh)
     for (const name of closing) this.endExact(name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
     if (closing.size > 0) this.hooks.ended?.([...closing])
-    this.hooks.committed?.(fresh.length, performance.now() - started)
+    this.hooks.committed?.(fresh.length, performance.now() - this.pendingSinceMs)
 
     for (let i = 0; i < pending.length; i++) {
       const outcome = outcomes[i]

@@ -9,6 +9,8 @@ export interface GroupConfig {
   ordering: 'none' | 'stream'
   /** Creation time (epoch ms); also tells one incarnation of a group name from the next. */
   createdMs: number
+  /** Highest id retention had removed from the group's streams at creation (start=earliest): no gap below it. */
+  gapFloor: number
 }
 
 /** Counters that outlive a restart. */

@@ -6,6 +6,7 @@ import { docs } from './docs'
 import { problem, problemFrom, statusOf, validationDetail } from './problem'
 import { connectionRoutes } from './routes/connections'
 import { eventRoutes } from './routes/events'
+import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { publishRoutes } from './routes/publish'
 import { streamRoutes } from './routes/streams'
@@ -64,5 +65,6 @@ export function createApp(d: AppDeps, version: string) {
     .use(wsRoutes(d))
     .use(streamRoutes(d))
     .use(connectionRoutes(d))
+    .use(groupRoutes(d))
     .use(ticketRoutes(d))
 }

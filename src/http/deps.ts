@@ -2,6 +2,7 @@ import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
 import type { Hub } from '../core/hub'
+import type { Groups } from '../groups/groups'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Connections } from '../transports/connections'
@@ -20,6 +21,7 @@ export interface AppDeps {
   sse: SseTransport
   ws: WsTransport
   poll: PollTransport
+  groups: Groups
   auth: Auth
   publishRate: PublishRate
   lifecycle: { isDraining: boolean }

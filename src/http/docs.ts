@@ -16,7 +16,8 @@ export function docs(version: string) {
         specPath: '/docs/json',
         provider: 'swagger-ui',
         exclude: { paths: [`${ASSETS}/swagger-ui-bundle.js`, `${ASSETS}/swagger-ui.css`] },
-        swagger: { cdn: `${ASSETS}/swagger-ui-bundle.js`, theme: `${ASSETS}/swagger-ui.css`, validatorUrl: 'none', autoDarkMode: false } as never,
+        // An absolute spec URL: the plugin's relative `docs/json` breaks the page when opened as /docs/.
+        swagger: { url: '/docs/json', cdn: `${ASSETS}/swagger-ui-bundle.js`, theme: `${ASSETS}/swagger-ui.css`, validatorUrl: 'none', autoDarkMode: false } as never,
         documentation: {
           info: {
             title: 'ringcast',

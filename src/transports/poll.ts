@@ -51,7 +51,8 @@ export class PollTransport {
       if (read.gap) page.gap = read.gap
       if (read.reset) page.reset = read.reset
     }
-    if (page.events.length > 0 || page.closed || request.waitMs <= 0) return this.counted(page)
+    // A gap or reset is news in itself: answer at once rather than lose it to the events a wait brings.
+    if (page.events.length > 0 || page.closed || page.gap || page.reset || request.waitMs <= 0) return this.counted(page)
     // Nothing yet: wait for the next matching event, subscribed in the same turn as the read above.
     const events = await this.wait(request)
     if (events.length === 0) return { ...page, closed: hub.isClosed(filter) }

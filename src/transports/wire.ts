@@ -63,3 +63,26 @@ export const WsPing = T.Object({ op: T.Literal('ping'), ref: T.Optional(T.String
 
 export type WsSubscribe = Static<typeof WsSubscribe>
 export type WsPublish = Static<typeof WsPublish>
+
+// Consumer groups over WebSocket: a credit-based consume subscription and the settle ops.
+const GroupName = T.String({ minLength: 1, maxLength: 250 })
+const Ref = T.Optional(T.String({ maxLength: 128 }))
+const Ids = T.Array(T.Integer({ minimum: 1 }), { minItems: 1, maxItems: 1000 })
+export const WsConsume = T.Object(
+  {
+    op: T.Literal('consume'),
+    sub: Sub,
+    group: GroupName,
+    consumer: T.Optional(T.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$' })),
+    max: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+)
+export const WsAck = T.Object({ op: T.Literal('ack'), ref: Ref, group: GroupName, ids: Ids }, { additionalProperties: false })
+export const WsExtend = T.Object({ op: T.Literal('extend'), ref: Ref, group: GroupName, ids: Ids }, { additionalProperties: false })
+export const WsNack = T.Object({ op: T.Literal('nack'), ref: Ref, group: GroupName, ids: Ids, delay: T.Optional(T.Number({ minimum: 0, maximum: 86_400 })) }, { additionalProperties: false })
+export const WsTerm = T.Object({ op: T.Literal('term'), ref: Ref, group: GroupName, ids: Ids, reason: T.Optional(T.String({ maxLength: 1024 })) }, { additionalProperties: false })
+
+export type WsConsume = Static<typeof WsConsume>
+/** Any of ack, nack, extend, term. */
+export type WsSettle = { op: 'ack' | 'nack' | 'extend' | 'term'; ref?: string; group: string; ids: number[]; delay?: number; reason?: string }

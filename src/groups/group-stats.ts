@@ -1,0 +1,37 @@
+import type { Group } from './group'
+import type { Groups } from './groups'
+
+/** What GET /v1/groups/{group} reports. */
+export interface GroupStats {
+  /** Matching events not yet delivered to any consumer (unread, or read and waiting behind their stream). */
+  lag: number
+  /** Delivered and not settled: held, waiting for redelivery, or on their way to the DLQ. */
+  pending: number
+  inFlight: number
+  consumers: { consumer: string; inFlight: number; lastSeenMs: number | null }[]
+  acksPerSecond: number
+}
+
+// A consumer that holds nothing and has not been seen for this long drops off the list.
+const FORGET_MS = 3600_000
+
+export function groupStats(groups: Groups, group: Group, nowMs = Date.now()): GroupStats {
+  let waiting = 0
+  let pending = 0
+  let inFlight = 0
+  const held = new Map<string, number>()
+  for (const d of group.pending.values()) {
+    if (d.attempt === 0) {
+      waiting++
+      continue
+    }
+    pending++
+    if (d.consumer === null) continue
+    inFlight++
+    held.set(d.consumer, (held.get(d.consumer) ?? 0) + 1)
+  }
+  for (const [name, seen] of group.consumers) if (!held.has(name) && nowMs - seen > FORGET_MS) group.consumers.delete(name)
+  const names = new Set([...group.consumers.keys(), ...held.keys()])
+  const consumers = [...names].sort().map((consumer) => ({ consumer, inFlight: held.get(consumer) ?? 0, lastSeenMs: group.consumers.get(consumer) ?? null }))
+  return { lag: groups.unread(group) + waiting, pending, inFlight, consumers, acksPerSecond: group.ackRate(nowMs) }
+}

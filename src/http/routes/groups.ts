@@ -1,0 +1,192 @@
+import { Elysia, t } from 'elysia'
+import type { Delivery, Group } from '../../groups/group'
+import { groupStats } from '../../groups/group-stats'
+import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
+import { AckBody, ClaimBody, ClaimResult, GroupBody, GroupInfo, GroupParams, NackBody, ReplayBody, ReplayResult, Settled, TermBody } from '../group-schemas'
+import { Problem } from '../schemas'
+
+const json = { 'Content-Type': 'application/json' }
+const iso = (ms: number) => new Date(ms).toISOString()
+
+export function groupInfo(d: AppDeps, g: Group) {
+  const s = groupStats(d.groups, g)
+  const c = g.config
+  return {
+    group: g.name,
+    streams: c.streams,
+    types: c.types,
+    start: c.start,
+    ackTimeout: c.ackTimeoutSec,
+    maxDeliveries: c.maxDeliveries,
+    ordering: c.ordering,
+    dlq: g.dlqStream,
+    createdAt: iso(c.createdMs),
+    cursor: g.cursor,
+    lag: s.lag,
+    pending: s.pending,
+    inFlight: s.inFlight,
+    consumers: s.consumers.map((x) => ({ consumer: x.consumer, inFlight: x.inFlight, lastSeen: x.lastSeenMs === null ? null : iso(x.lastSeenMs) })),
+    acks: g.counters.acks,
+    acksPerSecond: s.acksPerSecond,
+    redeliveries: g.counters.redeliveries,
+    deadLetters: g.counters.deadLetters,
+    gaps: g.counters.gaps,
+    lastGap: g.counters.lastGap && { after: g.counters.lastGap.after, firstId: g.counters.lastGap.firstId, time: iso(g.counters.lastGap.timeMs) },
+  }
+}
+
+/** The claim answer, splicing in each event's encoded envelope. */
+function claimJson(deliveries: readonly Delivery[]): string {
+  return `{"deliveries":[${deliveries.map((x) => `{"event":${x.event.json},"attempt":${x.attempt},"deadline":"${iso(x.deadlineMs)}"}`).join(',')}]}`
+}
+
+const nameOf = (raw: string) => decodeURIComponent(raw)
+const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
+
+export function groupRoutes(d: AppDeps) {
+  const admin = async (request: Request, server: unknown) => d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+  /** Workers need subscribe grants covering every pattern the group reads. */
+  const worker = async (name: string, request: Request, server: unknown) => {
+    const group = d.groups.known(name)
+    d.auth.requireSubscribe((await callerOf(d, request, server as ServerLike | null)).grants, group.config.streams)
+    return group
+  }
+  return new Elysia({ detail: { tags: ['groups'] } })
+    .get(
+      '/v1/groups',
+      async ({ request, server }) => {
+        await admin(request, server)
+        return { groups: d.groups.list().map((g) => groupInfo(d, g)) }
+      },
+      { response: { 200: t.Object({ groups: t.Array(GroupInfo) }), ...problems }, detail: { summary: 'List consumer groups with their stats' } },
+    )
+    .get(
+      '/v1/groups/:group',
+      async ({ params, request, server }) => {
+        await admin(request, server)
+        return groupInfo(d, d.groups.known(nameOf(params.group)))
+      },
+      {
+        params: GroupParams,
+        response: { 200: GroupInfo, ...problems },
+        detail: { summary: 'One group: lag, pending, consumers (in flight, last seen), redeliveries, dead letters, gaps' },
+      },
+    )
+    .put(
+      '/v1/groups/:group',
+      async ({ params, body, request, server, set }) => {
+        await admin(request, server)
+        const { group, isNew } = d.groups.put(nameOf(params.group), {
+          streams: body.streams,
+          types: body.types,
+          start: body.start,
+          ackTimeoutSec: body.ackTimeout,
+          maxDeliveries: body.maxDeliveries,
+          ordering: body.ordering,
+        })
+        set.status = isNew ? 201 : 200
+        return groupInfo(d, group)
+      },
+      {
+        params: GroupParams,
+        body: GroupBody,
+        response: { 200: GroupInfo, 201: GroupInfo, ...problems },
+        detail: {
+          summary: 'Create (201) or update (200) a consumer group',
+          description:
+            'A group hands each matching event to one of its consumers at a time. `streams` is required on create. `start` applies only when the group is created (default latest). ' +
+            'Updating keeps the cursor and every lease; new settings apply to later deliveries. Dead letters go to the stream `dlq.{group}`, which the group itself never reads.',
+        },
+      },
+    )
+    .delete(
+      '/v1/groups/:group',
+      async ({ params, request, server, set }) => {
+        await admin(request, server)
+        d.groups.known(nameOf(params.group))
+        d.groups.delete(nameOf(params.group))
+        set.status = 204
+      },
+      { params: GroupParams, detail: { summary: 'Delete a group, its cursor and its leases', description: 'Its WebSocket consumers get `end`. The stream dlq.{group} stays.' } },
+    )
+    .post(
+      '/v1/groups/:group/claim',
+      async ({ params, body, request, server }) => {
+        const name = nameOf(params.group)
+        await worker(name, request, server)
+        if (body.wait) keepOpen(server as ServerLike | null, request)
+        const deliveries = await d.groups.claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
+        return new Response(claimJson(deliveries), { headers: json })
+      },
+      {
+        params: GroupParams,
+        body: ClaimBody,
+        detail: {
+          summary: 'Claim deliveries (pull)',
+          description:
+            'Up to `max` events, each now held by `consumer` alone until its `deadline` (ackTimeout from now): released ones first, then new ones. ' +
+            'With `wait`, an empty answer waits up to that many seconds and returns the moment something is ready. The lease is written to SQLite before the answer.',
+          responses: {
+            200: { description: 'Deliveries (possibly none).', content: { 'application/json': { schema: ClaimResult as never } } },
+            404: { description: 'Unknown group.', content: { 'application/problem+json': { schema: Problem as never } } },
+          } as never,
+        },
+      },
+    )
+    .post(
+      '/v1/groups/:group/ack',
+      async ({ params, body, request, server }) => {
+        const name = nameOf(params.group)
+        await worker(name, request, server)
+        return d.groups.ack(name, body.consumer ?? null, body.ids)
+      },
+      { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Acknowledge: done with these events', description: 'Written to SQLite before the answer: an acked event never comes back. Ids not held are listed in `notHeld`, not taken.' } },
+    )
+    .post(
+      '/v1/groups/:group/nack',
+      async ({ params, body, request, server }) => {
+        const name = nameOf(params.group)
+        await worker(name, request, server)
+        return d.groups.nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
+      },
+      { params: GroupParams, body: NackBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give back: redeliver after `delay` seconds', description: 'The attempt counts; an event at its last attempt goes to dlq.{group} instead.' } },
+    )
+    .post(
+      '/v1/groups/:group/extend',
+      async ({ params, body, request, server }) => {
+        const name = nameOf(params.group)
+        await worker(name, request, server)
+        const { deadlineMs, ...settled } = d.groups.extend(name, body.consumer ?? null, body.ids)
+        return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
+      },
+      { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Still working: push the deadline to ackTimeout from now' } },
+    )
+    .post(
+      '/v1/groups/:group/term',
+      async ({ params, body, request, server }) => {
+        const name = nameOf(params.group)
+        await worker(name, request, server)
+        return d.groups.term(name, body.consumer ?? null, body.ids, body.reason)
+      },
+      { params: GroupParams, body: TermBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give up: straight to dead letters', description: 'Answered once the dead letters are committed to dlq.{group}.' } },
+    )
+    .post(
+      '/v1/groups/:group/dlq/replay',
+      async ({ params, body, request, server }) => {
+        await admin(request, server)
+        const group = d.groups.known(nameOf(params.group))
+        return d.groups.deadLetters.replay(group, body?.ids)
+      },
+      {
+        params: GroupParams,
+        body: ReplayBody,
+        response: { 200: ReplayResult, ...problems },
+        detail: {
+          summary: 'Replay dead letters',
+          description:
+            'Republishes each dead letter (those `ids` of dlq.{group}, or every retained one) to its original stream with the original type, data and correlationId, under a new id and the key `replay-{dead letter id}`: ' +
+            'the group then delivers it again from attempt 1, and replaying the same dead letter again within the dedup window stores nothing (`duplicate: true`). The DLQ stream itself is left as it is.',
+        },
+      },
+    )
+}

@@ -1,0 +1,467 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Tickets } from '../../src/auth/tickets'
+import { startTestServer, type TestServer } from '../helpers/start-server'
+import { type Claim, forge, hsToken, noneToken, TEST_SECRET, tamper } from '../helpers/tokens'
+import { type Answer, bearer, call, exported, roundTrip, sseRead, upgradeStatus, wsOpen } from './support'
+
+// Every route and transport × every kind of credential. The target stream team.7.job.1 holds
+// events whose data carries T7-SECRET markers (team.8.job.1 holds T8-SECRET ones): a refused
+// request must carry none of them, and an allowed read must carry them (so "none" means something).
+
+type Kind = 'none' | 'expired' | 'notYet' | 'algNone' | 'badSig' | 'otherSecret' | 'forged' | 'wrong' | 'user' | 'admin' | 'ticket'
+const INVALID: Kind[] = ['none', 'expired', 'notYet', 'algNone', 'badSig', 'otherSecret', 'forged']
+const VALID: Kind[] = ['wrong', 'user', 'admin', 'ticket']
+const KINDS: Kind[] = [...INVALID, ...VALID]
+
+const ADMIN: Claim = { publish: ['**'], subscribe: ['**'], admin: true }
+const USER: Claim = { publish: ['team.7.**'], subscribe: ['team.7.**'] }
+const WRONG: Claim = { publish: ['other.**'], subscribe: ['other.**'] }
+
+let server: TestServer
+let base: string
+let wsBase: string
+const cred = {} as Record<Kind, string | null>
+let adminToken: string
+let userToken: string
+
+beforeAll(async () => {
+  server = await startTestServer({ 'jwt-secret': TEST_SECRET })
+  base = server.url
+  wsBase = `${base.replace('http', 'ws')}/v1/ws`
+  adminToken = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: 3600 })
+  userToken = await hsToken(TEST_SECRET, USER, { sub: 'alice', expiresInSec: 3600 })
+  cred.none = null
+  // The invalid ones would be admin if they were valid: only their validity refuses them.
+  cred.expired = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: -120 })
+  cred.notYet = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: 3600, notBeforeInSec: 600 })
+  cred.algNone = noneToken(ADMIN, { sub: 'root', expiresInSec: 3600 })
+  cred.badSig = tamper(adminToken)
+  cred.otherSecret = await hsToken('another-secret-0123456789-xyz', ADMIN, { sub: 'root', expiresInSec: 3600 })
+  cred.forged = forge(userToken, ADMIN, { sub: 'alice', expiresInSec: 3600 })
+  cred.wrong = await hsToken(TEST_SECRET, WRONG, { sub: 'mallory', expiresInSec: 3600 })
+  cred.user = userToken
+  cred.admin = adminToken
+  const minted = await call(`${base}/v1/tickets`, { method: 'POST', headers: { ...bearer(userToken), 'Content-Type': 'application/json' }, body: JSON.stringify({ subscribe: ['team.7.**'] }) })
+  expect(minted.status).toBe(201)
+  cred.ticket = JSON.parse(minted.text).ticket
+
+  const put = async (stream: string, data: string) => {
+    const res = await call(`${base}/v1/streams/${stream}/events`, { method: 'POST', headers: { ...bearer(adminToken), 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'secret', data }) })
+    expect(res.status).toBe(201)
+  }
+  for (let n = 1; n <= 3; n++) {
+    await put('team.7.job.1', `T7-SECRET-${n}`)
+    await put('team.8.job.1', `T8-SECRET-${n}`)
+  }
+  for (const kind of KINDS) {
+    await put(`team.7.close.${kind}`, 'to be closed')
+    await put(`team.7.del.${kind}`, 'to be deleted')
+  }
+  // The precondition of every "nothing leaked" check: both streams hold their events.
+  expect((await exported(base, 'team.7.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
+  expect((await exported(base, 'team.8.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T8-SECRET-1', 'T8-SECRET-2', 'T8-SECRET-3'])
+})
+afterAll(() => server.close())
+
+const adminGet = (path: string) => call(`${base}${path}`, { headers: bearer(adminToken) })
+const json = (headers: Record<string, string>) => ({ ...headers, 'Content-Type': 'application/json' })
+
+interface Row {
+  name: string
+  send(kind: Kind, headers: Record<string, string>): Promise<Answer>
+  /** Status for each valid kind (the invalid ones are always 401, unless the route is open). */
+  valid: Record<'wrong' | 'user' | 'admin' | 'ticket', number>
+  isOpen?: boolean
+  /** A read of team.7.job.1: an allowed answer carries its events. */
+  readsT7?: boolean
+  /** Checks the state the request may have changed; returns a problem or null. */
+  verify?(kind: Kind, answer: Answer): Promise<string | null>
+}
+
+const sse = (path: string) => (_: Kind, h: Record<string, string>) => sseRead(`${base}${path}`, h, 'T7-SECRET-3')
+const get = (path: string, accept?: string) => (_: Kind, h: Record<string, string>) => call(`${base}${path}`, { headers: { ...h, ...(accept && { Accept: accept }) } })
+const allow = (status: number) => ({ wrong: 403, user: status, admin: status, ticket: status })
+const adminOnly = (status: number) => ({ wrong: 403, user: 403, admin: status, ticket: 403 })
+const everyone = (status: number) => ({ wrong: status, user: status, admin: status, ticket: status })
+
+const rows: Row[] = [
+  {
+    name: 'POST publish',
+    send: (kind, h) => call(`${base}/v1/streams/team.7.job.1/events`, { method: 'POST', headers: json(h), body: JSON.stringify({ type: 'probe', data: `PROBE-${kind}` }) }),
+    valid: { wrong: 403, user: 201, admin: 201, ticket: 403 },
+    async verify(kind, answer) {
+      const stored = (await exported(base, 'team.7.job.1', bearer(adminToken))).some((e) => e.data === `PROBE-${kind}`)
+      return stored === (answer.status === 201) ? null : `stored=${stored} with status ${answer.status}`
+    },
+  },
+  {
+    name: 'POST close',
+    send: (kind, h) => call(`${base}/v1/streams/team.7.close.${kind}/close`, { method: 'POST', headers: h }),
+    valid: { wrong: 403, user: 200, admin: 200, ticket: 403 },
+    async verify(kind, answer) {
+      const closed = JSON.parse((await adminGet(`/v1/streams/team.7.close.${kind}`)).text).closed
+      return closed === (answer.status === 200) ? null : `closed=${closed} with status ${answer.status}`
+    },
+  },
+  { name: 'GET stream events (SSE)', send: sse('/v1/streams/team.7.job.1/events?after=0'), valid: allow(200), readsT7: true },
+  { name: 'GET stream events (SSE, Last-Event-ID)', send: (_, h) => sseRead(`${base}/v1/streams/team.7.job.1/events`, { ...h, 'Last-Event-ID': '0' }, 'T7-SECRET-3'), valid: allow(200), readsT7: true },
+  { name: 'GET stream events (polling)', send: get('/v1/streams/team.7.job.1/events?after=0'), valid: allow(200), readsT7: true },
+  { name: 'GET stream events (polling, tail)', send: get('/v1/streams/team.7.job.1/events'), valid: allow(200), readsT7: true },
+  { name: 'GET stream events (NDJSON export)', send: get('/v1/streams/team.7.job.1/events?after=0', 'application/x-ndjson'), valid: allow(200), readsT7: true },
+  { name: 'GET /v1/events pattern (SSE)', send: sse('/v1/events?stream=team.7.**&after=0'), valid: allow(200), readsT7: true },
+  { name: 'GET /v1/events pattern (polling)', send: get('/v1/events?stream=team.7.*.1&after=0'), valid: allow(200), readsT7: true },
+  { name: 'GET /v1/events pattern (export)', send: get('/v1/events?stream=team.7.job.*&after=0', 'application/x-ndjson'), valid: allow(200), readsT7: true },
+  { name: 'GET /v1/streams/{s}', send: get('/v1/streams/team.7.job.1'), valid: allow(200) },
+  {
+    name: 'GET /v1/streams (list)',
+    send: get('/v1/streams'),
+    valid: everyone(200),
+    async verify(kind, answer) {
+      if (answer.status !== 200) return null
+      const names: string[] = JSON.parse(answer.text).streams.map((s: { stream: string }) => s.stream)
+      const sees7 = names.includes('team.7.job.1')
+      const sees8 = names.includes('team.8.job.1')
+      const expected = { wrong: [false, false], user: [true, false], admin: [true, true], ticket: [true, false] }[kind as 'wrong']
+      return sees7 === expected[0] && sees8 === expected[1] ? null : `lists team.7.job.1=${sees7} team.8.job.1=${sees8}`
+    },
+  },
+  {
+    name: 'PUT /v1/streams/{s}',
+    send: (kind, h) => call(`${base}/v1/streams/team.7.cfg.${kind}`, { method: 'PUT', headers: json(h), body: JSON.stringify({ ringSize: 16 }) }),
+    valid: adminOnly(200),
+    async verify(kind, answer) {
+      const exists = (await adminGet(`/v1/streams/team.7.cfg.${kind}`)).status === 200
+      return exists === (answer.status === 200) ? null : `exists=${exists} with status ${answer.status}`
+    },
+  },
+  {
+    name: 'DELETE /v1/streams/{s}',
+    send: (kind, h) => call(`${base}/v1/streams/team.7.del.${kind}`, { method: 'DELETE', headers: h }),
+    valid: adminOnly(204),
+    async verify(kind, answer) {
+      const exists = (await adminGet(`/v1/streams/team.7.del.${kind}`)).status === 200
+      return exists === (answer.status !== 204) ? null : `exists=${exists} with status ${answer.status}`
+    },
+  },
+  { name: 'GET /v1/connections', send: get('/v1/connections'), valid: adminOnly(200) },
+  { name: 'GET /v1/connections/{id}', send: get('/v1/connections/sse-none'), valid: adminOnly(404) },
+  { name: 'DELETE /v1/connections/{id}', send: (_, h) => call(`${base}/v1/connections/sse-none`, { method: 'DELETE', headers: h }), valid: adminOnly(404) },
+  { name: 'GET /metrics', send: get('/metrics'), valid: adminOnly(200) },
+  {
+    name: 'POST /v1/tickets',
+    send: (_, h) => call(`${base}/v1/tickets`, { method: 'POST', headers: json(h), body: JSON.stringify({ subscribe: ['team.7.job.*'] }) }),
+    valid: { wrong: 403, user: 201, admin: 201, ticket: 403 },
+  },
+  { name: 'GET /healthz', send: get('/healthz'), valid: everyone(200), isOpen: true },
+  { name: 'GET /readyz', send: get('/readyz'), valid: everyone(200), isOpen: true },
+  { name: 'GET /docs', send: get('/docs'), valid: everyone(200), isOpen: true },
+  { name: 'GET /docs/json', send: get('/docs/json'), valid: everyone(200), isOpen: true },
+]
+
+describe('every route × every credential (Authorization header)', () => {
+  for (const row of rows) {
+    test(row.name, async () => {
+      const statuses: Partial<Record<Kind, number>> = {}
+      const expected: Partial<Record<Kind, number>> = {}
+      const problems: string[] = []
+      for (const kind of KINDS) {
+        const credential = cred[kind]
+        const answer = await row.send(kind, bearer(credential))
+        statuses[kind] = answer.status
+        expected[kind] = INVALID.includes(kind) ? (row.isOpen ? row.valid.user : 401) : row.valid[kind as 'user']
+        if (answer.status >= 400) {
+          if (!answer.contentType.startsWith('application/problem+json')) problems.push(`${kind}: ${answer.status} is ${answer.contentType}, not problem+json`)
+          // Nothing leaks from a refused request, not even the credential it was given.
+          if (/T[78]-SECRET/.test(answer.text)) problems.push(`${kind}: refused answer carries events`)
+          if (credential && answer.text.includes(credential)) problems.push(`${kind}: refused answer echoes the credential`)
+        } else if (row.readsT7 && !answer.text.includes('T7-SECRET-3')) {
+          problems.push(`${kind}: allowed read lacks the stream's events`)
+        }
+        if (answer.status < 300 && row.readsT7 && answer.text.includes('T8-SECRET')) problems.push(`${kind}: read of team.7 carries team.8 events`)
+        const wrongState = await row.verify?.(kind, answer)
+        if (wrongState) problems.push(`${kind}: ${wrongState}`)
+      }
+      expect(statuses).toEqual(expected)
+      expect(problems).toEqual([])
+    })
+  }
+})
+
+describe('credential sources', () => {
+  const poll = '/v1/streams/team.7.job.1/events?after=0'
+  const ways: [string, (c: string) => { path: string; headers: Record<string, string> }][] = [
+    ['Authorization: Bearer', (c) => ({ path: poll, headers: bearer(c) })],
+    ['ringcast_token cookie', (c) => ({ path: poll, headers: { Cookie: `theme=dark; ringcast_token=${encodeURIComponent(c)}; lang=en` } })],
+    ['?access_token=', (c) => ({ path: `${poll}&access_token=${encodeURIComponent(c)}`, headers: {} })],
+  ]
+  for (const [name, way] of ways) {
+    test(`${name}: a valid token reads, an invalid one gets 401, a wrong-scope one 403`, async () => {
+      const statuses: Record<string, number> = {}
+      for (const kind of ['user', 'ticket', 'expired', 'algNone', 'badSig', 'wrong'] as Kind[]) {
+        const { path, headers } = way(cred[kind]!)
+        const answer = await call(`${base}${path}`, { headers })
+        statuses[kind] = answer.status
+        if (answer.status === 200) expect(answer.text).toContain('T7-SECRET-3')
+        else expect(answer.text).not.toContain('T7-SECRET')
+      }
+      expect(statuses).toEqual({ user: 200, ticket: 200, expired: 401, algNone: 401, badSig: 401, wrong: 403 })
+    })
+  }
+
+  test('SSE with ?access_token= (what EventSource can do)', async () => {
+    const ok = await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${cred.user}`, {}, 'T7-SECRET-3')
+    expect(ok.status).toBe(200)
+    expect(ok.text).toContain('T7-SECRET-3')
+    const refused = await sseRead(`${base}/v1/streams/team.8.job.1/events?after=0&access_token=${cred.user}`, {}, 'T8-SECRET-3')
+    expect(refused.status).toBe(403)
+    expect(refused.text).not.toContain('T8-SECRET')
+  })
+
+  test('a token for another key type or HMAC size is checked, not trusted: HS384 and HS512 with the secret are accepted', async () => {
+    for (const alg of ['HS384', 'HS512'] as const) {
+      const token = await hsToken(TEST_SECRET, USER, { sub: 'alice', expiresInSec: 60, alg })
+      expect((await call(`${base}/v1/streams/team.7.job.1`, { headers: bearer(token) })).status).toBe(200)
+    }
+  })
+
+  test('a token without a ringcast claim or with malformed patterns grants nothing', async () => {
+    const bare = await hsToken(TEST_SECRET, {}, { sub: 'bob', expiresInSec: 60 })
+    const malformed = await hsToken(TEST_SECRET, { subscribe: ['team.7.**.x', '', 'team..7'], publish: ['**.a'], admin: 'yes' as never }, { sub: 'bob', expiresInSec: 60 })
+    for (const token of [bare, malformed]) {
+      expect((await call(`${base}/v1/streams/team.7.job.1/events?after=0`, { headers: bearer(token) })).status).toBe(403)
+      expect((await call(`${base}/v1/streams/team.7.x/events`, { method: 'POST', headers: json(bearer(token)), body: '{"data":1}' })).status).toBe(403)
+      expect((await call(`${base}/v1/connections`, { headers: bearer(token) })).status).toBe(403)
+      expect(JSON.parse((await call(`${base}/v1/streams`, { headers: bearer(token) })).text).streams).toEqual([])
+    }
+  })
+})
+
+describe('pattern containment on every subscribe path (team.7.** token)', () => {
+  const cases: [string, number][] = [
+    ['team.7.job.*', 200],
+    ['team.7.job.1', 200],
+    ['team.7.**', 200],
+    ['team.7.*.1', 200],
+    ['team.*.job.1', 403],
+    ['**', 403],
+    ['team.7', 403],
+    ['team.*', 403],
+    ['team.8.job.1', 403],
+    ['team.7.job.1,team.8.job.1', 403],
+  ]
+  test('polling, SSE and tickets agree on each pattern', async () => {
+    const got: Record<string, number[]> = {}
+    const want: Record<string, number[]> = {}
+    for (const [pattern, status] of cases) {
+      const q = `/v1/events?stream=${encodeURIComponent(pattern)}&after=0`
+      const polled = await call(`${base}${q}`, { headers: bearer(userToken) })
+      const streamed = await sseRead(`${base}${q}`, bearer(userToken), 'T7-SECRET-3')
+      const ticket = await call(`${base}/v1/tickets`, { method: 'POST', headers: json(bearer(userToken)), body: JSON.stringify({ subscribe: pattern.split(',') }) })
+      got[pattern] = [polled.status, streamed.status, ticket.status]
+      want[pattern] = [status, status, status === 200 ? 201 : 403]
+      for (const a of [polled, streamed]) {
+        expect(a.text).not.toContain('T8-SECRET')
+        if (a.status === 403) {
+          expect(a.text).not.toContain('T7-SECRET')
+          expect(JSON.parse(a.text).code).toBe('forbidden')
+        }
+      }
+    }
+    expect(got).toEqual(want)
+  })
+
+  test('WebSocket subscribe: allowed patterns replay, refused ones get a forbidden error and the socket stays usable', async () => {
+    const ws = (await wsOpen(`${wsBase}?access_token=${userToken}`))!
+    expect(ws).not.toBeNull()
+    for (const [pattern, status] of cases) {
+      const sub = `s-${pattern}`
+      const answer = await roundTrip(ws, { op: 'subscribe', sub, streams: pattern.split(','), after: 0 }, (m) => m.sub === sub && (m.op === 'ok' || m.op === 'error'))
+      if (status === 200) expect(answer.op).toBe('ok')
+      else expect(answer).toMatchObject({ op: 'error', sub, error: { code: 'forbidden' } })
+    }
+    expect((await roundTrip(ws, { op: 'ping', ref: 'p' }, (m) => m.op === 'pong')).ref).toBe('p')
+    expect(ws.messages.some((m) => m.op === 'event' && m.event.stream.startsWith('team.8'))).toBe(false)
+    expect(ws.messages.some((m) => m.op === 'event' && m.event.data === 'T7-SECRET-3')).toBe(true)
+    ws.close()
+  })
+})
+
+describe('WebSocket × every credential', () => {
+  test('an invalid or missing credential fails the upgrade with 401', async () => {
+    const statuses: Record<string, number> = {}
+    for (const kind of INVALID) {
+      const q = cred[kind] === null ? '' : `?access_token=${encodeURIComponent(cred[kind]!)}`
+      const upgrade = await upgradeStatus(`${base}/v1/ws${q}`)
+      statuses[kind] = upgrade.status
+      expect(await wsOpen(`${wsBase}${q}`)).toBeNull()
+    }
+    expect(statuses).toEqual(Object.fromEntries(INVALID.map((k) => [k, 401])))
+    // The header and the cookie work for an upgrade too (non-browser clients).
+    expect((await upgradeStatus(`${base}/v1/ws`, bearer(cred.badSig))).status).toBe(401)
+    expect((await upgradeStatus(`${base}/v1/ws`, { Cookie: `ringcast_token=${cred.expired}` })).status).toBe(401)
+    expect((await upgradeStatus(`${base}/v1/ws`, bearer(userToken))).status).toBe(101)
+  })
+
+  for (const kind of VALID) {
+    test(`${kind}: subscribe and publish answered per grants, the socket stays usable`, async () => {
+      const canRead = kind !== 'wrong'
+      const canPublish = kind === 'user' || kind === 'admin'
+      const ws = (await wsOpen(`${wsBase}?access_token=${encodeURIComponent(cred[kind]!)}`))!
+      expect(ws).not.toBeNull()
+
+      const sub = await roundTrip(ws, { op: 'subscribe', sub: 's7', streams: ['team.7.job.1'], after: 0 }, (m) => m.sub === 's7')
+      if (canRead) {
+        expect(sub.op).toBe('ok')
+        expect((await ws.events(3)).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
+      } else {
+        expect(sub).toMatchObject({ op: 'error', sub: 's7', error: { code: 'forbidden' } })
+      }
+      // team.8 is outside every grant but admin's.
+      const sub8 = await roundTrip(ws, { op: 'subscribe', sub: 's8', streams: ['team.8.job.1'], after: 0 }, (m) => m.sub === 's8')
+      expect(sub8.op).toBe(kind === 'admin' ? 'ok' : 'error')
+      if (kind !== 'admin') expect(sub8.error.code).toBe('forbidden')
+
+      const published = await roundTrip(ws, { op: 'publish', ref: 'r1', stream: 'team.7.job.9', data: `WSPROBE-${kind}` }, (m) => m.ref === 'r1')
+      if (canPublish) expect(published).toMatchObject({ op: 'ok', ref: 'r1', duplicate: false })
+      else expect(published).toMatchObject({ op: 'error', ref: 'r1', error: { code: 'forbidden' } })
+
+      // Still usable after every refusal, and nothing from a refused subscription arrived.
+      expect((await roundTrip(ws, { op: 'ping', ref: 'after' }, (m) => m.op === 'pong')).ref).toBe('after')
+      const events = ws.messages.filter((m) => m.op === 'event').map((m) => m.event.data)
+      if (!canRead) expect(events.filter((d) => String(d).startsWith('T7-SECRET'))).toEqual([])
+      if (kind !== 'admin') expect(events.filter((d) => String(d).startsWith('T8-SECRET'))).toEqual([])
+      else expect(events).toContain('T8-SECRET-3')
+      const stored = (await exported(base, 'team.7.job.9', bearer(adminToken))).map((e) => e.data)
+      expect(stored.includes(`WSPROBE-${kind}`)).toBe(canPublish)
+      ws.close()
+    })
+  }
+})
+
+describe('tickets', () => {
+  const mint = (token: string, body: unknown) => call(`${base}/v1/tickets`, { method: 'POST', headers: json(bearer(token)), body: JSON.stringify(body) })
+
+  test('a ticket is URL-safe, expires after its ttl (default 60 s) and opens SSE, polling and WebSocket within its patterns', async () => {
+    const before = Date.now()
+    const answer = await mint(userToken, { subscribe: ['team.7.job.1'] })
+    expect(answer.status).toBe(201)
+    const { ticket, expires } = JSON.parse(answer.text)
+    expect(ticket).toMatch(/^[A-Za-z0-9._~-]+$/)
+    const expiresMs = Date.parse(expires)
+    expect(expiresMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 59_000)
+    expect(expiresMs).toBeLessThanOrEqual(Date.now() + 61_000)
+
+    const streamed = await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${ticket}`, {}, 'T7-SECRET-3')
+    expect(streamed.status).toBe(200)
+    expect(streamed.text).toContain('T7-SECRET-3')
+    const polled = await call(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${ticket}`)
+    expect(JSON.parse(polled.text).events.map((e: { data: string }) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
+    const ws = (await wsOpen(`${wsBase}?access_token=${ticket}`))!
+    expect((await roundTrip(ws, { op: 'subscribe', sub: 'a', streams: ['team.7.job.1'], after: 0 }, (m) => m.sub === 'a')).op).toBe('ok')
+    expect((await ws.events(3)).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
+    // Outside the ticket, though inside the token it came from: refused.
+    const outside = await roundTrip(ws, { op: 'subscribe', sub: 'b', streams: ['team.7.job.*'], after: 0 }, (m) => m.sub === 'b')
+    expect(outside).toMatchObject({ op: 'error', error: { code: 'forbidden' } })
+    ws.close()
+  })
+
+  test('a ticket is refused (403) for publish, admin routes, other tickets and patterns outside it', async () => {
+    const { ticket } = JSON.parse((await mint(adminToken, { subscribe: ['team.7.job.1'] })).text)
+    const q = `access_token=${ticket}`
+    const statuses = {
+      publish: (await call(`${base}/v1/streams/team.7.job.1/events?${q}`, { method: 'POST', headers: json({}), body: '{"data":"TICKET-PUBLISH"}' })).status,
+      close: (await call(`${base}/v1/streams/team.7.job.1/close?${q}`, { method: 'POST' })).status,
+      put: (await call(`${base}/v1/streams/team.7.job.1?${q}`, { method: 'PUT', headers: json({}), body: '{"ringSize":8}' })).status,
+      delete: (await call(`${base}/v1/streams/team.7.job.1?${q}`, { method: 'DELETE' })).status,
+      connections: (await call(`${base}/v1/connections?${q}`)).status,
+      metrics: (await call(`${base}/metrics?${q}`)).status,
+      ticket: (await call(`${base}/v1/tickets?${q}`, { method: 'POST', headers: json({}), body: '{"subscribe":["team.7.job.1"]}' })).status,
+      sibling: (await call(`${base}/v1/streams/team.7.job.2/events?after=0&${q}`)).status,
+      wider: (await call(`${base}/v1/events?stream=team.7.job.*&after=0&${q}`)).status,
+      other: (await sseRead(`${base}/v1/streams/team.8.job.1/events?after=0&${q}`, {}, 'T8-SECRET-3')).status,
+    }
+    expect(statuses).toEqual({ publish: 403, close: 403, put: 403, delete: 403, connections: 403, metrics: 403, ticket: 403, sibling: 403, wider: 403, other: 403 })
+    const stored = (await exported(base, 'team.7.job.1', bearer(adminToken))).map((e) => e.data)
+    expect(stored).not.toContain('TICKET-PUBLISH')
+    expect(JSON.parse((await adminGet('/v1/streams/team.7.job.1')).text)).toMatchObject({ closed: false, ringSize: 1024 })
+  })
+
+  test("a ticket's patterns must lie within the token's grants (403), never widened", async () => {
+    const statuses = {
+      narrower: (await mint(userToken, { subscribe: ['team.7.job.*', 'team.7.x'] })).status,
+      sibling: (await mint(userToken, { subscribe: ['team.8.job.1'] })).status,
+      mixed: (await mint(userToken, { subscribe: ['team.7.job.1', 'team.8.job.1'] })).status,
+      everything: (await mint(userToken, { subscribe: ['**'] })).status,
+      crossTeam: (await mint(userToken, { subscribe: ['team.*.job.1'] })).status,
+      wrongToken: (await mint(cred.wrong!, { subscribe: ['team.7.job.1'] })).status,
+      admin: (await mint(adminToken, { subscribe: ['**'] })).status,
+    }
+    expect(statuses).toEqual({ narrower: 201, sibling: 403, mixed: 403, everything: 403, crossTeam: 403, wrongToken: 403, admin: 201 })
+  })
+
+  test('ttl bounds and malformed requests: 400', async () => {
+    const statuses = {
+      ttl600: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 600 })).status,
+      ttl601: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 601 })).status,
+      ttl0: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 0 })).status,
+      ttlText: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: '60' })).status,
+      empty: (await mint(userToken, { subscribe: [] })).status,
+      badPattern: (await mint(userToken, { subscribe: ['team.7.**.x'] })).status,
+      extraField: (await mint(userToken, { subscribe: ['team.7.job.1'], publish: ['team.7.**'] })).status,
+    }
+    expect(statuses).toEqual({ ttl600: 201, ttl601: 400, ttl0: 400, ttlText: 400, empty: 400, badPattern: 400, extraField: 400 })
+    const long = JSON.parse((await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 600 })).text)
+    expect(Math.abs(Date.parse(long.expires) - (Date.now() + 600_000))).toBeLessThan(2000)
+  })
+
+  test('an expired, tampered or foreign ticket gets 401 everywhere it could be used', async () => {
+    const grants = { publish: [], subscribe: ['team.7.**'], isAdmin: false, subject: 'alice', expiresAtMs: null, isTicket: false }
+    // Minted with the server's own key (derived from the secret) two minutes ago, for one minute.
+    const expired = new Tickets(TEST_SECRET).mint(grants, ['team.7.job.1'], 60, Date.now() - 120_000).ticket
+    const fresh = new Tickets(TEST_SECRET).mint(grants, ['team.7.job.1'], 60).ticket
+    const foreign = new Tickets('some-other-server-secret-xyz').mint(grants, ['team.7.job.1'], 60).ticket
+    const tampered = `${fresh.slice(0, -3)}${fresh.slice(-3) === 'AAA' ? 'BBB' : 'AAA'}`
+    // Same signature, widened patterns.
+    const [, , sig] = fresh.split('.')
+    const widened = `rct1.${Buffer.from(JSON.stringify({ s: 'alice', p: ['**'], e: Math.floor(Date.now() / 1000) + 60, t: null })).toString('base64url')}.${sig}`
+    // The control: a ticket minted the same way but still valid is accepted.
+    expect((await call(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${fresh}`)).status).toBe(200)
+    for (const ticket of [expired, foreign, tampered, widened, 'rct1.', 'rct1.x.y']) {
+      const q = `access_token=${encodeURIComponent(ticket)}`
+      const polled = await call(`${base}/v1/streams/team.7.job.1/events?after=0&${q}`)
+      expect(polled.status).toBe(401)
+      expect(polled.text).not.toContain('T7-SECRET')
+      expect((await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&${q}`, {}, 'T7-SECRET-3')).status).toBe(401)
+      expect((await upgradeStatus(`${base}/v1/ws?${q}`)).status).toBe(401)
+    }
+    expect(JSON.parse((await call(`${base}/v1/streams/team.7.job.1/events?access_token=${expired}`)).text).detail).toContain('expired')
+  })
+})
+
+describe('admin powers over connections', () => {
+  test('an admin lists and disconnects a live subscription; the tenant cannot see or touch it', async () => {
+    const stream = SseReader(`${base}/v1/streams/team.7.job.1/events?access_token=${userToken}`)
+    await stream.opened
+    const list = JSON.parse((await adminGet('/v1/connections')).text).connections as { id: string; patterns: string[] }[]
+    const mine = list.find((c) => c.patterns.includes('team.7.job.1'))!
+    expect(mine).toBeDefined()
+    expect((await call(`${base}/v1/connections/${mine.id}`, { method: 'DELETE', headers: bearer(userToken) })).status).toBe(403)
+    expect((await call(`${base}/v1/connections/${mine.id}`, { headers: bearer(userToken) })).status).toBe(403)
+    expect((await adminGet(`/v1/connections/${mine.id}`)).status).toBe(200)
+    expect((await call(`${base}/v1/connections/${mine.id}`, { method: 'DELETE', headers: bearer(adminToken) })).status).toBe(204)
+    await stream.ended
+    expect((await adminGet(`/v1/connections/${mine.id}`)).status).toBe(404)
+  })
+})
+
+/** A raw SSE response: `opened` once its first bytes arrive, `ended` when the server ends it. */
+function SseReader(url: string): { opened: Promise<void>; ended: Promise<void> } {
+  let opened!: () => void
+  const openedP = new Promise<void>((r) => (opened = r))
+  const ended = (async () => {
+    const res = await fetch(url, { headers: { Accept: 'text/event-stream' } })
+    expect(res.status).toBe(200)
+    for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) opened()
+  })()
+  return { opened: openedP, ended }
+}
