@@ -26,7 +26,7 @@ export class Metrics {
   }
 
   /** Prometheus text exposition; `gauges` are read at scrape time from their owners. */
-  render(gauges: Record<string, { help: string; values: [Record<string, string> | null, number][] }>): string {
+  render(gauges: Record<string, { help: string; values: [Record<string, string> | null, number][]; type?: 'gauge' | 'counter' }>): string {
     const out: string[] = []
     const metric = (name: string, type: string, help: string, values: [Record<string, string> | null, number][]) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
@@ -43,7 +43,7 @@ export class Metrics {
     out.push('# HELP ringcast_commit_seconds Publish to commit: from the first publish of a group commit until it is committed and fanned out.', '# TYPE ringcast_commit_seconds histogram')
     for (let i = 0; i < this.commitBuckets.length; i++) out.push(`ringcast_commit_seconds_bucket{le="${this.commitBuckets[i]}"} ${this.commitCounts[i]}`)
     out.push(`ringcast_commit_seconds_bucket{le="+Inf"} ${this.commits}`, `ringcast_commit_seconds_sum ${this.commitSecondsSum}`, `ringcast_commit_seconds_count ${this.commits}`)
-    for (const [name, g] of Object.entries(gauges)) metric(name, 'gauge', g.help, g.values)
+    for (const [name, g] of Object.entries(gauges)) metric(name, g.type ?? 'gauge', g.help, g.values)
     return `${out.join('\n')}\n`
   }
 }

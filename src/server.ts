@@ -1,21 +1,25 @@
 import { readFileSync } from 'node:fs'
 import type { Config } from './config'
 import { Hub } from './core/hub'
+import { Groups } from './groups/groups'
 import { Retention } from './core/retention'
 import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
 import { createApp } from './http/app'
+import { Origins } from './http/cors'
 import { PublishRate } from './http/publish-rate'
 import { wsRules } from './http/ws-rules'
 import type { AppDeps } from './http/deps'
 import { Logger } from './logger'
 import { Metrics } from './metrics'
+import { SqliteGroupLog } from './store/sqlite-group-log'
 import { SqliteLog } from './store/sqlite-log'
 import { Connections } from './transports/connections'
 import { PollTransport } from './transports/poll'
 import { SseTransport } from './transports/sse'
 import { WsTransport } from './transports/ws'
+import { WsConsumers } from './transports/ws-consumer'
 
 export const VERSION = '0.1.0'
 
@@ -41,10 +45,14 @@ export async function startServer(config: Config, logger = new Logger(config.log
     },
     { committed: (events, ms) => metrics.committed(events, ms) },
   )
+  // Consumer groups share the log's database file; leases still running at a restart are honoured.
+  const groupLog = new SqliteGroupLog(log.db)
+  const groups = new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
+  groups.load()
   const retention = new Retention(
     log,
     hub.streams,
-    { dedupWindowSeconds: config.dedupWindow, ringIdleMs: 60_000, batch: 5000 },
+    { dedupWindowSeconds: config.dedupWindow, ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups.heldFrom(stream) },
     (name) => hub.subscriberCount(name) > 0,
     (n) => (metrics.eventsPruned += n),
   )
@@ -52,9 +60,10 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules(auth, publishRate))
+  ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireSubscribe(client.identity.grants, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, auth, publishRate, lifecycle }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle }
 
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
   const bun = app.server!
@@ -73,10 +82,13 @@ export async function startServer(config: Config, logger = new Logger(config.log
         const closing = bun.stop(false)
         hub.flushNow()
         connections.closeAll('server shutting down', 1001)
+        // Push consumers' leases are released for redelivery; long-polling claims answer empty.
+        await groups.stop()
         await Promise.race([closing, Bun.sleep(3000)])
         bun.stop(true)
         hub.flushNow()
         log.checkpoint()
+        groupLog.close()
         log.close()
       })()),
   }

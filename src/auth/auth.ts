@@ -3,14 +3,17 @@ import { canPublish, canSubscribe, type Grants, OPEN_GRANTS } from './grants'
 import type { JwtVerifier } from './jwt'
 import { Tickets } from './tickets'
 
-/** Finds the credential of a request: Bearer header, then cookie `ringcast_token`, then `?access_token=`. */
-export function credentialOf(request: Request): string | null {
+/**
+ * Finds the credential of a request: Bearer header, then cookie `ringcast_token` (only when
+ * `allowCookie`: a cross-site page must not ride on a user's cookie), then `?access_token=`.
+ */
+export function credentialOf(request: Request, allowCookie: boolean): string | null {
   const header = request.headers.get('authorization')
   if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim())
     return match ? match[1].trim() : header.trim()
   }
-  const cookie = request.headers.get('cookie')
+  const cookie = allowCookie ? request.headers.get('cookie') : null
   if (cookie) {
     for (const part of cookie.split(';')) {
       const eq = part.indexOf('=')
@@ -35,9 +38,9 @@ export class Auth {
   }
 
   /** The grants of a request; throws unauthorized when a credential is missing or invalid. */
-  async identify(request: Request): Promise<Grants> {
+  async identify(request: Request, allowCookie: boolean): Promise<Grants> {
     if (!this.verifier) return OPEN_GRANTS
-    const credential = credentialOf(request)
+    const credential = credentialOf(request, allowCookie)
     if (!credential) throw new RingcastError('unauthorized', 'No token given.', 'Send Authorization: Bearer <token>, the ringcast_token cookie, or ?access_token= (prefer a ticket from POST /v1/tickets in URLs).')
     if (Tickets.isTicket(credential)) {
       const grants = this.tickets.verify(credential)

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'batch_too_large'
   | 'not_found'
   | 'stream_closed'
+  | 'conflict'
   | 'not_held'
   | 'unauthorized'
   | 'forbidden'

@@ -126,6 +126,10 @@ export class Hub {
   /** Applies new settings to a stream, creating it if needed. */
   configure(name: string, patch: Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>): StreamState {
     const state = this.streams.getOrCreate(name)
+    if (patch.ephemeral !== undefined && patch.ephemeral !== state.record.ephemeral && state.events > 0) {
+      // Its history lives in one place (log or ring); moving it silently would lose or strand events.
+      throw new RingcastError('conflict', `Stream "${name}" has events; it cannot become ${patch.ephemeral ? 'ephemeral' : 'persistent'} now.`, 'Delete it first, or configure a new stream.')
+    }
     Object.assign(state.record, patch)
     this.log.saveStream(state.record)
     this.streams.refresh(state)

@@ -79,7 +79,11 @@ export class StreamRegistry {
     private readonly defaults: StreamSettings,
     private readonly patternDefaults: readonly StreamDefault[],
   ) {
-    for (const record of log.streams()) this.byName.set(record.name, new StreamState(record, this.resolve(record), true))
+    for (const record of log.streams()) {
+      // An ephemeral stream's ring died with the last process: everything issued before now is gone.
+      if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, log.lastId())
+      this.byName.set(record.name, new StreamState(record, this.resolve(record), true))
+    }
     for (const stats of log.stats()) this.applyStats(this.getOrCreate(stats.name), stats)
   }
 

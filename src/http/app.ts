@@ -33,7 +33,7 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 120,
     },
   })
-    .use(cors(d.config.corsOrigin))
+    .use(cors(d.origins))
     .onError(({ code, error }) => {
       if (error instanceof RingcastError) {
         d.metrics.reject(error.code)

@@ -9,6 +9,7 @@ import type { Connections } from '../transports/connections'
 import type { PollTransport } from '../transports/poll'
 import type { SseTransport } from '../transports/sse'
 import type { WsTransport } from '../transports/ws'
+import { isSameOrigin, type Origins } from './cors'
 import type { PublishRate } from './publish-rate'
 
 /** What the routes are given by main.ts; routes never build these themselves. */
@@ -24,6 +25,7 @@ export interface AppDeps {
   groups: Groups
   auth: Auth
   publishRate: PublishRate
+  origins: Origins
   lifecycle: { isDraining: boolean }
 }
 
@@ -36,7 +38,9 @@ export interface Caller {
 
 /** Authenticates a request (throws unauthorized); a client is the token's subject, else the remote address. */
 export async function callerOf(d: AppDeps, request: Request, server: ServerLike | null): Promise<Caller> {
-  const grants = await d.auth.identify(request)
+  const origin = request.headers.get('origin')
+  const allowCookie = isSameOrigin(request) || (origin !== null && d.origins.isListed(origin))
+  const grants = await d.auth.identify(request, allowCookie)
   const remote = remoteOf(server, request)
   return { grants, remote, client: grants.subject !== null ? `sub:${grants.subject}` : remote }
 }

@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   batch_too_large: 413,
   not_found: 404,
   stream_closed: 409,
+  conflict: 409,
   not_held: 409,
   unauthorized: 401,
   forbidden: 403,

@@ -43,7 +43,7 @@ export class WsClient implements Connection, TopicMember {
     private readonly ws: WsTransport,
     private readonly socket: WsSocket,
     readonly remote: string,
-    private readonly identity: WsIdentity,
+    readonly identity: WsIdentity,
   ) {
     this.client = identity.client
     this.expiresAtMs = identity.expiresAtMs
@@ -114,6 +114,11 @@ export class WsClient implements Connection, TopicMember {
       changed = true
     }
     if (changed) this.regroup()
+  }
+
+  /** One consumer-group delivery frame (counted as a delivered event). */
+  deliver(frame: string): void {
+    this.send(frame, 1)
   }
 
   reply(message: object): void {

@@ -6,8 +6,9 @@ import type { Hub } from '../core/hub'
 import type { Metrics } from '../metrics'
 import type { Connections } from './connections'
 import { TopicSink } from './topic-sink'
-import { WsPing, WsPublish, WsSubscribe, WsUnsubscribe } from './wire'
+import { WsAck, WsConsume, WsExtend, WsNack, WsPing, WsPublish, type WsSettle, WsSubscribe, WsTerm, WsUnsubscribe } from './wire'
 import { WsClient, type WsSocket } from './ws-client'
+import type { WsConsumers } from './ws-consumer'
 
 export interface WsOptions {
   bufferLimit: number
@@ -33,6 +34,11 @@ const checks = {
   unsubscribe: TypeCompiler.Compile(WsUnsubscribe),
   publish: TypeCompiler.Compile(WsPublish),
   ping: TypeCompiler.Compile(WsPing),
+  consume: TypeCompiler.Compile(WsConsume),
+  ack: TypeCompiler.Compile(WsAck),
+  nack: TypeCompiler.Compile(WsNack),
+  extend: TypeCompiler.Compile(WsExtend),
+  term: TypeCompiler.Compile(WsTerm),
 }
 
 /** The multiplexed WebSocket protocol over the hub. */
@@ -41,6 +47,7 @@ export class WsTransport {
   private topics = 0
   private publishFrame: (topic: string, frame: string) => number = () => 0
   private readonly clients = new Set<WsClient>()
+  private consumers: WsConsumers | undefined
 
   constructor(
     readonly hub: Hub,
@@ -53,6 +60,11 @@ export class WsTransport {
   /** Set once the server listens: Bun's `server.publish`. */
   usePublish(publish: (topic: string, frame: string) => number): void {
     this.publishFrame = publish
+  }
+
+  /** Enables the consumer-group ops (consume, ack, nack, extend, term). */
+  useConsumers(consumers: WsConsumers): void {
+    this.consumers = consumers
   }
 
   open(socket: WsSocket, remote: string, identity: WsIdentity): WsClient {
@@ -77,7 +89,7 @@ export class WsTransport {
     const op = typeof frame === 'object' && frame !== null ? (frame as { op?: unknown }).op : undefined
     const check = typeof op === 'string' ? checks[op as keyof typeof checks] : undefined
     const ids = pickIds(frame)
-    if (!check) return client.error(ids, new RingcastError('bad_request', `Unknown op ${JSON.stringify(op)}.`, 'Use subscribe, unsubscribe, publish or ping.'))
+    if (!check) return client.error(ids, new RingcastError('bad_request', `Unknown op ${JSON.stringify(op)}.`, 'Use subscribe, unsubscribe, publish, ping, consume, ack, nack, extend or term.'))
     if (!check.Check(frame)) {
       const first = check.Errors(frame).First()
       return client.error(ids, new RingcastError('invalid_body', `Invalid ${op} frame: ${first?.path || '/'} ${first?.message ?? ''}`.trim(), 'See /docs for the WebSocket protocol.'))
@@ -87,11 +99,16 @@ export class WsTransport {
         case 'subscribe':
           return client.subscribe(frame as WsSubscribe)
         case 'unsubscribe':
+          if (this.consumers?.unsubscribe(client, (frame as { sub: string }).sub)) return
           return client.unsubscribe((frame as { sub: string }).sub)
         case 'publish':
           return client.publish(frame as WsPublish)
         case 'ping':
           return client.reply({ op: 'pong', ...ids })
+        case 'consume':
+          return this.groupOps().consume(client, frame as WsConsume)
+        default:
+          return this.groupOps().settle(client, frame as WsSettle)
       }
     } catch (error) {
       client.error(ids, error)
@@ -103,8 +120,14 @@ export class WsTransport {
   }
 
   close(client: WsClient): void {
+    this.consumers?.closed(client)
     client.dispose()
     this.clients.delete(client)
+  }
+
+  private groupOps(): WsConsumers {
+    if (!this.consumers) throw new RingcastError('bad_request', 'Consumer groups are not enabled on this server.')
+    return this.consumers
   }
 
   /** Subscriptions that named exactly these streams end. */

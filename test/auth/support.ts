@@ -52,7 +52,7 @@ export async function wsOpen(url: string): Promise<WsTestClient | null> {
   }
 }
 
-/** The status a WebSocket upgrade request gets (101 when it would be accepted), without opening a socket. */
+/** The answer to a WebSocket upgrade request that is expected to be refused (an accepted one would be a 101 whose body never ends). */
 export async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<Answer> {
   return call(url, {
     headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', ...headers },

@@ -4,7 +4,7 @@ import type { Envelope } from './subscriber'
 export async function publishEvents(base: string, stream: string, items: object[]): Promise<Envelope[]> {
   const res = await fetch(`${base}/v1/streams/${stream}/events`, { method: 'POST', body: JSON.stringify(items), headers: { 'Content-Type': 'application/json' } })
   if (res.status !== 201) throw new Error(`publish to ${stream} answered ${res.status}: ${await res.text()}`)
-  return res.json()
+  return (await res.json()) as Envelope[]
 }
 
 /** `n` events `{type, data: {n: i}}` published as one batch. */
@@ -59,5 +59,5 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
 
 export async function streamInfo(base: string, stream: string): Promise<any> {
   const res = await fetch(`${base}/v1/streams/${stream}`)
-  return res.status === 200 ? res.json() : undefined
+  return res.status === 200 ? ((await res.json()) as any) : undefined
 }

@@ -13,7 +13,7 @@ afterAll(() => server.close())
 async function poll(path: string, init?: RequestInit): Promise<any> {
   const res = await fetch(`${server.url}${path}`, init)
   expect(res.status).toBe(200)
-  return res.json()
+  return (await res.json()) as any
 }
 
 const ids = (events: { id: number }[]) => events.map((e) => e.id)
@@ -69,14 +69,14 @@ test('types= narrows a page', async () => {
 /** Resolves once a long-poll on `stream` is held by the server (it lists it as a live connection). */
 function longPollHeld(stream: string): Promise<void> {
   return eventually(async () => {
-    const { connections } = await (await fetch(`${server.url}/v1/connections`)).json()
+    const { connections } = (await (await fetch(`${server.url}/v1/connections`)).json()) as any
     return connections.some((c: any) => c.transport === 'poll' && c.patterns.includes(stream))
   }, 3000, 'long-poll registered')
 }
 
 test('long-poll: wait=5 answers as soon as an event is published', async () => {
   const [last] = await publishN(server.url, 'poll-wait.1', 1)
-  const pending = fetch(`${server.url}/v1/streams/poll-wait.1/events?after=${last.id}&wait=5`).then((r) => r.json())
+  const pending = fetch(`${server.url}/v1/streams/poll-wait.1/events?after=${last.id}&wait=5`).then((r) => r.json() as Promise<any>)
   await longPollHeld('poll-wait.1')
   const started = performance.now()
   const [live] = await publishN(server.url, 'poll-wait.1', 1)
@@ -88,7 +88,7 @@ test('long-poll: wait=5 answers as soon as an event is published', async () => {
 test('long-poll from a position never issued: the reset is never lost', async () => {
   const [last] = await publishN(server.url, 'poll-reset.1', 1)
   const far = last.id + 100
-  const pending = fetch(`${server.url}/v1/streams/poll-reset.1/events?after=${far}&wait=5`).then((r) => r.json())
+  const pending = fetch(`${server.url}/v1/streams/poll-reset.1/events?after=${far}&wait=5`).then((r) => r.json() as Promise<any>)
   // Answering at once with the reset is fine; if the server holds the poll instead, an event arriving must not hide it.
   const first = await Promise.race([pending, longPollHeld('poll-reset.1').then(() => 'held' as const)])
   const live = first === 'held' ? await publishN(server.url, 'poll-reset.1', 1) : []

@@ -69,7 +69,7 @@ test('a quiet stream is not cut: heartbeats keep coming for 3 s', async () => {
 test('a disconnected client leaves GET /v1/connections promptly', async () => {
   const pattern = 'sse-gone.*'
   const listed = async () => {
-    const { connections } = await (await fetch(`${server.url}/v1/connections`)).json()
+    const { connections } = (await (await fetch(`${server.url}/v1/connections`)).json()) as any
     return connections.filter((c: any) => c.transport === 'sse' && c.patterns.includes(pattern))
   }
   const c = open(`/v1/events?stream=${pattern}`)

@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
+import { groupMetrics } from '../group-metrics'
 
 export function healthRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['operations'] } })
@@ -33,6 +34,7 @@ export function healthRoutes(d: AppDeps) {
             ringcast_ring_events: { help: 'Events held in rings.', values: [[null, countRings(d).events]] },
             ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, d.hub.lastId]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
+            ...groupMetrics(d),
           }),
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
         )

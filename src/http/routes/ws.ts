@@ -1,6 +1,8 @@
 import { Elysia } from 'elysia'
 import type { WsClient, WsSocket } from '../../transports/ws-client'
 import type { Grants } from '../../auth/grants'
+import { RingcastError } from '../../core/errors'
+import { isSameOrigin } from '../cors'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 
 const WS_DOC = `Multiplexed JSON text frames.
@@ -21,6 +23,11 @@ export function wsRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['subscribe'] } }).ws('/v1/ws', {
     detail: { summary: 'WebSocket: subscribe, publish, ping', description: WS_DOC },
     async beforeHandle({ request, server }) {
+      // Browsers do not apply CORS to WebSockets: check the page's origin here.
+      const origin = request.headers.get('origin')
+      if (origin && !isSameOrigin(request) && !d.origins.allows(origin)) {
+        throw new RingcastError('forbidden', `Origin ${origin} may not open a WebSocket here.`, 'Add it to --cors-origin.')
+      }
       const { grants, client } = await callerOf(d, request, server as ServerLike | null)
       callers.set(request, { grants, client })
     },

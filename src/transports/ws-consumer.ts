@@ -1,0 +1,124 @@
+import { RingcastError } from '../core/errors'
+import type { Event } from '../core/event'
+import type { WsConsume, WsSettle } from './wire'
+import type { WsClient } from './ws-client'
+
+/** One push delivery as a group hands it out. */
+export interface PushDelivery {
+  readonly event: Event
+  readonly attempt: number
+  readonly deadlineMs: number
+}
+
+export interface SettleResult {
+  ok: number[]
+  notHeld: number[]
+}
+
+/** What the WebSocket protocol needs from consumer groups (groups/Groups implements it). */
+export interface GroupsPort {
+  /** The group, or throws not_found. */
+  known(group: string): { config: { streams: string[] } }
+  consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): { close(): void }
+  ack(group: string, consumer: string | null, ids: readonly number[]): SettleResult
+  nack(group: string, consumer: string | null, ids: readonly number[], delaySec?: number): Promise<SettleResult>
+  extend(group: string, consumer: string | null, ids: readonly number[]): SettleResult
+  term(group: string, consumer: string | null, ids: readonly number[], reason?: string): Promise<SettleResult>
+}
+
+interface Consumption {
+  group: string
+  consumer: string
+  handle: { close(): void }
+}
+
+/**
+ * Consume subscriptions of every socket. Credit-based: a consumer never holds more than `max`
+ * unsettled deliveries; a socket that closes releases what it holds for redelivery at once.
+ * Settle ops are answered only when they fail.
+ */
+export class WsConsumers {
+  private readonly bySocket = new Map<WsClient, Map<string, Consumption>>()
+
+  constructor(
+    private readonly groups: GroupsPort,
+    /** Throws forbidden unless the socket may read every pattern of the group. */
+    private readonly authorize: (client: WsClient, patterns: readonly string[]) => void,
+  ) {}
+
+  consume(client: WsClient, frame: WsConsume): void {
+    let subs = this.bySocket.get(client)
+    if (subs?.has(frame.sub)) throw new RingcastError('bad_request', `Subscription "${frame.sub}" already exists.`, 'Unsubscribe it first or pick another sub id.')
+    this.authorize(client, this.groups.known(frame.group).config.streams)
+    if (!subs) this.bySocket.set(client, (subs = new Map()))
+    const sub = frame.sub
+    const prefix = `{"op":"delivery","sub":${JSON.stringify(sub)},"event":`
+    const consumer = frame.consumer ?? client.id
+    // Deliveries start in a later microtask, so `ok` always comes first.
+    const handle = this.groups.consume(
+      frame.group,
+      consumer,
+      frame.max ?? 1,
+      (d) => client.deliver(`${prefix}${d.event.json},"attempt":${d.attempt},"deadline":"${new Date(d.deadlineMs).toISOString()}"}`),
+      () => {
+        subs.delete(sub)
+        client.reply({ op: 'end', sub })
+      },
+    )
+    subs.set(sub, { group: frame.group, consumer, handle })
+    client.reply({ op: 'ok', sub })
+  }
+
+  /** ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error. */
+  settle(client: WsClient, frame: WsSettle): void {
+    const fail = (error: unknown) => {
+      const e = error instanceof RingcastError ? error : new RingcastError('internal', 'Internal error.')
+      client.reply({ op: 'error', ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group, error: { code: e.code, message: e.message, ...(e.hint && { hint: e.hint }), ...e.extra } })
+    }
+    const report = (notHeld: number[]) => {
+      if (notHeld.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${notHeld.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: notHeld }))
+    }
+    const mine = [...(this.bySocket.get(client)?.values() ?? [])].filter((c) => c.group === frame.group)
+    if (frame.op === 'ack' || frame.op === 'extend') {
+      try {
+        this.groups.known(frame.group)
+        let left = frame.ids
+        for (const c of mine) {
+          if (left.length === 0) break
+          left = frame.op === 'ack' ? this.groups.ack(frame.group, c.consumer, left).notHeld : this.groups.extend(frame.group, c.consumer, left).notHeld
+        }
+        return report(left)
+      } catch (error) {
+        return fail(error)
+      }
+    }
+    void (async () => {
+      this.groups.known(frame.group)
+      let left = frame.ids
+      for (const c of mine) {
+        if (left.length === 0) break
+        const r = frame.op === 'nack' ? await this.groups.nack(frame.group, c.consumer, left, frame.delay) : await this.groups.term(frame.group, c.consumer, left, frame.reason)
+        left = r.notHeld
+      }
+      report(left)
+    })().catch(fail)
+  }
+
+  /** Ends a consume subscription; false when the socket has none by that id. */
+  unsubscribe(client: WsClient, sub: string): boolean {
+    const c = this.bySocket.get(client)?.get(sub)
+    if (!c) return false
+    this.bySocket.get(client)!.delete(sub)
+    c.handle.close()
+    client.reply({ op: 'ok', sub })
+    return true
+  }
+
+  /** The socket is gone: everything its consumers hold is released for redelivery at once. */
+  closed(client: WsClient): void {
+    const subs = this.bySocket.get(client)
+    if (!subs) return
+    this.bySocket.delete(client)
+    for (const c of subs.values()) c.handle.close()
+  }
+}
