@@ -28,8 +28,10 @@ export class Tickets {
   }
 
   mint(grants: Grants, patterns: string[], ttlSeconds: number, nowMs = Date.now()): { ticket: string; expires: string } {
-    const expires = Math.floor(nowMs / 1000) + ttlSeconds
-    const body: TicketBody = { s: grants.subject, p: patterns, e: expires, t: grants.expiresAtMs === null ? null : Math.floor(grants.expiresAtMs / 1000) }
+    const tokenExpires = grants.expiresAtMs === null ? null : Math.floor(grants.expiresAtMs / 1000)
+    // A ticket never outlives its token: past the token's exp it would open connections that expire at once.
+    const expires = Math.min(Math.floor(nowMs / 1000) + ttlSeconds, tokenExpires ?? Number.POSITIVE_INFINITY)
+    const body: TicketBody = { s: grants.subject, p: patterns, e: expires, t: tokenExpires }
     const payload = Buffer.from(JSON.stringify(body)).toString('base64url')
     return { ticket: `${PREFIX}${payload}.${this.sign(payload)}`, expires: new Date(expires * 1000).toISOString() }
   }
@@ -47,7 +49,7 @@ export class Tickets {
     } catch {
       return 'malformed ticket'
     }
-    if (body.e * 1000 <= nowMs) return 'ticket expired'
+    if (body.e * 1000 <= nowMs || (body.t !== null && body.t * 1000 <= nowMs)) return 'ticket expired'
     return { publish: [], subscribe: body.p, isAdmin: false, subject: body.s, expiresAtMs: body.t === null ? null : body.t * 1000, isTicket: true }
   }
 

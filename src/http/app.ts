@@ -3,7 +3,7 @@ import { RingcastError } from '../core/errors'
 import { cors } from './cors'
 import type { AppDeps } from './deps'
 import { docs } from './docs'
-import { problem, problemFrom, statusOf, validationDetail } from './problem'
+import { problem, problemFrom, validationDetail } from './problem'
 import { connectionRoutes } from './routes/connections'
 import { eventRoutes } from './routes/events'
 import { groupRoutes } from './routes/groups'
@@ -37,7 +37,8 @@ export function createApp(d: AppDeps, version: string) {
     .onError(({ code, error }) => {
       if (error instanceof RingcastError) {
         d.metrics.reject(error.code)
-        if (statusOf(error.code) >= 500) d.logger.error('request failed', { code: error.code, detail: error.message })
+        // Capacity refusals are expected under load and counted in /metrics; only real failures are logged.
+        if (error.code === 'internal' || error.code === 'unavailable') d.logger.error('request failed', { code: error.code, detail: error.message })
         return problemFrom(error)
       }
       switch (code) {

@@ -18,8 +18,9 @@ export function listOf(value: string | readonly string[] | undefined): string[] 
   return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v.length > 0)
 }
 
+/** A stream name from a route param, which Elysia has already percent-decoded (decoding twice made `%25` a 500). */
 export function streamOf(name: string): string {
-  return assertStreamName(decodeURIComponent(name))
+  return assertStreamName(name)
 }
 
 /** The resume position: Last-Event-ID wins over `after` (it is what a reconnecting EventSource sends). */

@@ -124,7 +124,9 @@ test("a ticket's connections end when the token it was traded for expires, thoug
   const { token, expMs } = await shortToken()
   const minted = await call(`${server.url}/v1/tickets`, { method: 'POST', headers: { ...bearer(token), 'Content-Type': 'application/json' }, body: JSON.stringify({ subscribe: ['exp.ticket'], ttl: 600 }) })
   expect(minted.status).toBe(201)
-  const { ticket } = JSON.parse(minted.text)
+  const { ticket, expires } = JSON.parse(minted.text)
+  // It says truthfully that it ends with the token, not 600 s from now.
+  expect(Date.parse(expires)).toBe(expMs)
   const sse = SseClient.open(`${server.url}/v1/streams/exp.ticket/events?access_token=${ticket}`)
   expect((await sse.opened()).status).toBe(200)
   const ws = await WsTestClient.open(`${server.url.replace('http', 'ws')}/v1/ws?access_token=${ticket}`)
@@ -135,6 +137,10 @@ test("a ticket's connections end when the token it was traded for expires, thoug
   await ws.closed
   expect(ws.closeCode).toBe(4001)
   expect(Date.now()).toBeGreaterThanOrEqual(expMs - 50)
+  // Nor can the ticket open anything once its token has expired (a 200 ended at once would make EventSource loop).
+  const again = await call(`${server.url}/v1/streams/exp.ticket/events?access_token=${ticket}`, { headers: { Accept: 'text/event-stream' } })
+  expect(again.status).toBe(401)
+  expect((await call(`${server.url}/v1/streams/exp.ticket/events?access_token=${ticket}`)).status).toBe(401)
 })
 
 test('a long-poll held past the expiry is answered (empty) at the expiry, not at its wait', async () => {

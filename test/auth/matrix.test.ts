@@ -236,6 +236,19 @@ describe('credential sources', () => {
   })
 })
 
+describe('listing streams', () => {
+  test('a ?pattern= filter narrows the list but never widens it past the grants', async () => {
+    const names = async (token: string, pattern: string) =>
+      (JSON.parse((await call(`${base}/v1/streams?pattern=${encodeURIComponent(pattern)}`, { headers: bearer(token) })).text).streams as { stream: string }[]).map((s) => s.stream)
+    const userSees = await names(userToken, '**')
+    expect(userSees).toContain('team.7.job.1')
+    expect(userSees.every((n) => n.startsWith('team.7.'))).toBe(true)
+    expect(await names(userToken, 'team.8.**')).toEqual([])
+    expect(await names(adminToken, 'team.8.**')).toEqual(['team.8.job.1'])
+    expect((await call(`${base}/v1/streams?pattern=team.**.x`, { headers: bearer(userToken) })).status).toBe(400)
+  })
+})
+
 describe('pattern containment on every subscribe path (team.7.** token)', () => {
   const cases: [string, number][] = [
     ['team.7.job.*', 200],

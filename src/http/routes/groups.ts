@@ -40,7 +40,8 @@ function claimJson(deliveries: readonly Delivery[]): string {
   return `{"deliveries":[${deliveries.map((x) => `{"event":${x.event.json},"attempt":${x.attempt},"deadline":"${iso(x.deadlineMs)}"}`).join(',')}]}`
 }
 
-const nameOf = (raw: string) => decodeURIComponent(raw)
+// Elysia has already percent-decoded route params: decoding again made `%25` a 500.
+const nameOf = (raw: string) => raw
 const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 export function groupRoutes(d: AppDeps) {
