@@ -98,15 +98,16 @@ class SseSession implements Subscriber, Connection {
   private lastId: number
   private pendingGap: number | null = null
   private finished: (() => void) | undefined
+  private onDrained: (() => void) | undefined
 
   constructor(
-    private readonly transport_: SseTransport,
+    private readonly owner: SseTransport,
     private readonly request: SseRequest,
   ) {
     this.remote = request.remote
     this.client = request.client
     this.expiresAtMs = request.expiresAtMs
-    this.lastId = request.position ?? transport_.hub.lastId
+    this.lastId = request.position ?? owner.hub.lastId
   }
 
   patterns(): string[] {
@@ -121,8 +122,8 @@ class SseSession implements Subscriber, Connection {
   async run(controller: DirectController): Promise<void> {
     this.controller = controller
     const done = new Promise<void>((resolve) => (this.finished = resolve))
-    controller.write(`retry: ${this.transport_.options.retryMs}\n: ringcast\n\n`)
-    this.transport_.watchHeartbeat(this, this.request.heartbeatMs, true)
+    controller.write(`retry: ${this.owner.options.retryMs}\n: ringcast\n\n`)
+    this.owner.watchHeartbeat(this, this.request.heartbeatMs, true)
     await this.catchUp()
     await done
   }
@@ -168,16 +169,16 @@ class SseSession implements Subscriber, Connection {
   dispose(): void {
     if (this.isDisposed) return
     this.isDisposed = true
-    if (this.feed) this.transport_.hub.unsubscribe(this.feed, this)
-    this.transport_.watchHeartbeat(this, this.request.heartbeatMs, false)
-    this.transport_.connections.remove(this)
+    if (this.feed) this.owner.hub.unsubscribe(this.feed, this)
+    this.owner.watchHeartbeat(this, this.request.heartbeatMs, false)
+    this.owner.connections.remove(this)
     this.queue = []
     this.queuedBytes = 0
     this.finished?.()
   }
 
   private async catchUp(): Promise<void> {
-    const { hub } = this.transport_
+    const { hub } = this.owner
     const { filter } = this.request
     let position = this.request.position
     if (position === null) return this.goLive()
@@ -197,8 +198,8 @@ class SseSession implements Subscriber, Connection {
 
   private goLive(): void {
     if (this.isDisposed) return
-    if (this.transport_.hub.isClosed(this.request.filter)) return this.end()
-    this.feed = this.transport_.hub.subscribe(new Selector([this.request.filter]), this)
+    if (this.owner.hub.isClosed(this.request.filter)) return this.end()
+    this.feed = this.owner.hub.subscribe(new Selector([this.request.filter]), this)
   }
 
   private send(bytes: Uint8Array, lastId: number, count: number): void {
@@ -206,7 +207,7 @@ class SseSession implements Subscriber, Connection {
     if (this.isBlocked) {
       this.queue.push({ bytes, lastId, count })
       this.queuedBytes += bytes.byteLength
-      if (this.queuedBytes > this.transport_.options.bufferLimit) this.overflow()
+      if (this.queuedBytes > this.owner.options.bufferLimit) this.overflow()
       return
     }
     this.write(bytes, lastId, count)
@@ -218,7 +219,7 @@ class SseSession implements Subscriber, Connection {
       this.lastId = lastId
       this.delivered += count
       this.lastEventAt = Date.now()
-      this.transport_.metrics.deliveries.sse += count
+      this.owner.metrics.deliveries.sse += count
     }
     if (typeof written !== 'number') {
       this.isBlocked = true
@@ -236,8 +237,6 @@ class SseSession implements Subscriber, Connection {
     if (!this.isBlocked) this.onDrained?.()
   }
 
-  private onDrained: (() => void) | undefined
-
   private drained(): Promise<void> {
     if (!this.isBlocked) return Promise.resolve()
     return new Promise((resolve) => {
@@ -250,7 +249,7 @@ class SseSession implements Subscriber, Connection {
 
   /** Past the buffer limit: disconnect (the client resumes from its last id) or, with slow=drop, skip ahead. */
   private overflow(): void {
-    const { metrics } = this.transport_
+    const { metrics } = this.owner
     if (this.request.slow === 'drop' && this.feed) {
       metrics.slowGaps.sse++
       this.queue = []
