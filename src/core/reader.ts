@@ -64,7 +64,8 @@ export class Reader {
     for (const state of states) {
       const isWhole = state.ring && (state.ring.floor <= state.record.prunedThrough || (!rowFilter(filter) && state.ring.size >= limit))
       const ring = state.record.ephemeral || isWhole ? this.streams.ring(state) : undefined
-      if (ring) candidates = candidates.concat(ring.tail(Infinity).filter((e) => filter.matches(e)))
+      // Without type or correlation filters every event of the ring matches: take only the newest.
+      if (ring) candidates = candidates.concat(rowFilter(filter) ? ring.tail(Infinity).filter((e) => filter.matches(e)) : ring.tail(limit))
       else fromLog.push(state.name)
     }
     for (const row of this.log.tail(fromLog, limit, rowFilter(filter))) candidates.push(eventFromRow(row))
