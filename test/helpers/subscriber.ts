@@ -1,16 +1,8 @@
 import { SseClient, type SseFrame } from './sse-client'
 import { WsTestClient } from './ws-client'
+import type { Envelope } from '../../src/core/event'
 
-/** The envelope every transport delivers. */
-export interface Envelope {
-  id: number
-  stream: string
-  type: string
-  data: unknown
-  time: string
-  key?: string
-  correlationId?: string
-}
+export type { Envelope }
 
 /** What a subscription yields, in arrival order: events and the in-band control signals. */
 export type Item =
