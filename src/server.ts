@@ -60,7 +60,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules(auth, publishRate))
-  ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireSubscribe(client.identity.grants, patterns)))
+  ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
   const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle }

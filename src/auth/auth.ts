@@ -69,6 +69,12 @@ export class Auth {
     }
   }
 
+  /** Working a consumer group changes its state: a subscribe-only ticket may not, a token with covering subscribe grants may. */
+  requireWork(grants: Grants, patterns: readonly string[]): void {
+    if (grants.isTicket) throw new RingcastError('forbidden', 'A ticket only subscribes; it cannot work a consumer group.', 'Use a token with subscribe grants covering the group.')
+    this.requireSubscribe(grants, patterns)
+  }
+
   requireAdmin(grants: Grants): void {
     if (!grants.isAdmin) throw new RingcastError('forbidden', 'This route needs an admin token.', 'Set "admin": true in the ringcast claim.')
   }

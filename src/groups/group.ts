@@ -56,6 +56,10 @@ export class Group {
   /** Matching events after the cursor, counted once known (null until first asked). */
   unread: number | null = null
   private readonly perStream = new Map<string, number>()
+  // Read-ahead: matching events after the cursor, not yet taken (memory only; the cursor is what is persisted).
+  private ahead: Event[] = []
+  private aheadAt = 0
+  private aheadNext = 0
   private readonly upserts = new Set<Delivery>()
   private readonly removes = new Set<number>()
   private isDirty = false
@@ -80,6 +84,7 @@ export class Group {
     this.config = config
     this.filter = new Filter(config.streams, config.types)
     this.unread = null
+    this.ahead = []
   }
 
   /** Adds a loaded delivery (at start-up), in id order. */
@@ -108,24 +113,44 @@ export class Group {
       if (d.consumer === null && !d.isDead && d.deadlineMs <= nowMs) out.push(this.hand(d, consumer, holder, nowMs))
     }
     while (out.length < n && !(isOrdered && this.pending.size >= MAX_BUFFERED)) {
-      const page = read(this.filter, this.cursor, isOrdered ? PAGE : n - out.length)
-      if (page.gap) {
+      const event = this.nextEvent(read, nowMs)
+      if (!event) break
+      const isBlocked = isOrdered && (this.perStream.get(event.stream) ?? 0) > 0
+      const d = new Delivery(event, null, 0, nowMs)
+      this.add(d)
+      if (!isBlocked) out.push(this.hand(d, consumer, holder, nowMs))
+    }
+    return out
+  }
+
+  /** The next unread matching event, moving the cursor past it; pages are read ahead into memory. */
+  private nextEvent(read: ReadFn, nowMs: number): Event | undefined {
+    while (this.ahead.length === 0) {
+      const page = read(this.filter, this.cursor, PAGE)
+      if (page.gap && page.gap.firstId !== this.counters.lastGap?.firstId) {
         this.counters.gaps++
         this.counters.lastGap = { ...page.gap, timeMs: nowMs }
       }
-      for (const event of page.events) {
-        if (event.stream === this.dlqStream) continue
-        const isBlocked = isOrdered && (this.perStream.get(event.stream) ?? 0) > 0
-        const d = new Delivery(event, null, 0, nowMs)
-        this.add(d)
-        if (!isBlocked && out.length < n) out.push(this.hand(d, consumer, holder, nowMs))
+      this.ahead = page.events.filter((e) => e.stream !== this.dlqStream)
+      this.aheadAt = 0
+      this.aheadNext = page.reset ? page.reset.lastId : page.next
+      if (this.unread !== null && page.isDone) this.unread = this.ahead.length
+      if (this.ahead.length === 0) {
+        // Nothing matching up to `next`: the cursor may skip there.
+        this.isDirty ||= this.cursor !== this.aheadNext
+        this.cursor = this.aheadNext
+        if (page.isDone) return undefined
       }
-      this.cursor = page.reset ? page.reset.lastId : page.next
-      if (this.unread !== null) this.unread = page.isDone ? 0 : Math.max(0, this.unread - page.events.length)
-      this.isDirty = true
-      if (page.isDone) break
     }
-    return out
+    const event = this.ahead[this.aheadAt++]
+    if (this.aheadAt >= this.ahead.length) {
+      this.ahead = []
+      // The whole page is taken: everything up to its `next` has been read.
+      this.cursor = this.aheadNext
+    } else this.cursor = event.id
+    if (this.unread !== null) this.unread = Math.max(0, this.unread - 1)
+    this.isDirty = true
+    return event
   }
 
   /** Settles held ids; `consumer` null takes ids held by anyone. */

@@ -58,6 +58,8 @@ interface Live {
   timer: ReturnType<typeof setTimeout> | undefined
   timerAtMs: number
   isScheduled: boolean
+  /** Settlements waiting for the next write (one transaction per group per event-loop turn). */
+  commits: { resolve(): void; reject(error: unknown): void }[]
 }
 
 export const DEFAULT_ACK_TIMEOUT_SEC = 30
@@ -208,13 +210,13 @@ export class Groups {
     })
   }
 
-  ack(name: string, consumer: string | null, ids: readonly number[]): Settled {
+  /** Resolves once the acks are written: an acked event never comes back, restarts included. */
+  async ack(name: string, consumer: string | null, ids: readonly number[]): Promise<Settled> {
     const live = this.entry(name)
     const nowMs = Date.now()
     if (consumer !== null) live.group.touch(consumer, nowMs)
     const settled = live.group.ack(consumer, ids, nowMs)
-    this.persist(live)
-    if (settled.ok.length > 0) this.schedule(live)
+    if (settled.ok.length > 0) await this.commit(live)
     return settled
   }
 
@@ -225,20 +227,19 @@ export class Groups {
     if (consumer !== null) live.group.touch(consumer, nowMs)
     const dead: Delivery[] = []
     const settled = live.group.nack(consumer, ids, nowMs + delaySec * 1000, dead)
-    this.persist(live)
     if (delaySec > 0) this.arm(live, nowMs + delaySec * 1000)
-    this.schedule(live)
+    if (settled.ok.length > 0) await this.commit(live)
     await this.deadLetters.bury(live.group, dead)
     return settled
   }
 
   /** Pushes the deadline of held ids to ackTimeout from now; returns that deadline. */
-  extend(name: string, consumer: string | null, ids: readonly number[]): Settled & { deadlineMs: number } {
+  async extend(name: string, consumer: string | null, ids: readonly number[]): Promise<Settled & { deadlineMs: number }> {
     const live = this.entry(name)
     const nowMs = Date.now()
     if (consumer !== null) live.group.touch(consumer, nowMs)
     const settled = live.group.extend(consumer, ids, nowMs)
-    this.persist(live)
+    if (settled.ok.length > 0) await this.commit(live)
     return { ...settled, deadlineMs: nowMs + live.group.config.ackTimeoutSec * 1000 }
   }
 
@@ -248,7 +249,7 @@ export class Groups {
     if (consumer !== null) live.group.touch(consumer, Date.now())
     const dead: Delivery[] = []
     const settled = live.group.term(consumer, ids, reason, dead)
-    this.persist(live)
+    if (settled.ok.length > 0) await this.commit(live)
     await this.deadLetters.bury(live.group, dead)
     return settled
   }
@@ -296,6 +297,14 @@ export class Groups {
       clearTimeout(live.timer)
     }
     await this.deadLetters.settled()
+    for (const live of this.live.values()) {
+      this.settleCommits(live)
+      try {
+        this.persist(live)
+      } catch (error) {
+        this.onError('group write failed at shutdown', error)
+      }
+    }
     this.isStopped = true
     for (const live of this.live.values()) this.hub.unsubscribe(live.feed, live.waker)
   }
@@ -308,7 +317,7 @@ export class Groups {
   }
 
   private attach(group: Group): Live {
-    const live: Live = { group, feed: undefined as never, waker: undefined as never, waiters: [], pushers: [], timer: undefined, timerAtMs: 0, isScheduled: false }
+    const live: Live = { group, feed: undefined as never, waker: undefined as never, waiters: [], pushers: [], timer: undefined, timerAtMs: 0, isScheduled: false, commits: [] }
     live.waker = {
       connections: 0,
       deliver: (batch: Batch) => {
@@ -347,7 +356,7 @@ export class Groups {
   /** Serves waiting claims, then push consumers with credit (rotating who goes first); one write for all. */
   private dispatch(live: Live): void {
     live.isScheduled = false
-    if (this.isStopped || this.live.get(live.group.name) !== live) return
+    if (this.isStopped || this.live.get(live.group.name) !== live) return this.settleCommits(live)
     const nowMs = Date.now()
     const read = this.reader(live.group)
     const answered: [Waiter, Delivery[]][] = []
@@ -373,8 +382,10 @@ export class Groups {
       this.persist(live)
     } catch (error) {
       this.onError('group write failed', error)
+      for (const c of live.commits.splice(0)) c.reject(error)
       return
     }
+    for (const c of live.commits.splice(0)) c.resolve()
     if (answered.length + pushed.length > 0) this.armAfterTake(live, nowMs)
     for (const [w, got] of answered) w.done(got)
     for (const [p, got] of pushed) for (const d of got) p.send(d)
@@ -383,8 +394,27 @@ export class Groups {
   private schedule(live: Live): void {
     if (live.isScheduled) return
     live.isScheduled = true
-    // After the current commit or request: every ack and publish of this turn is seen by one dispatch.
-    queueMicrotask(() => this.dispatch(live))
+    // After this event-loop turn: every ack and publish of the turn is seen by one dispatch and one write.
+    setImmediate(() => this.dispatch(live))
+  }
+
+  /** Resolves once the group's in-memory changes so far are written (by the next dispatch). */
+  private commit(live: Live): Promise<void> {
+    return new Promise((resolve, reject) => {
+      live.commits.push({ resolve, reject })
+      this.schedule(live)
+    })
+  }
+
+  /** Writes what is pending outside a dispatch (shutdown, deleted group) and answers the waiting settlements. */
+  private settleCommits(live: Live): void {
+    if (live.commits.length === 0) return
+    try {
+      if (this.live.get(live.group.name) === live) this.persist(live)
+      for (const c of live.commits.splice(0)) c.resolve()
+    } catch (error) {
+      for (const c of live.commits.splice(0)) c.reject(error)
+    }
   }
 
   private release(p: Pusher): void {

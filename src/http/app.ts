@@ -34,11 +34,13 @@ export function createApp(d: AppDeps, version: string) {
     },
   })
     .use(cors(d.origins))
-    .onError(({ code, error }) => {
+    .onError(({ code, error, request }) => {
       if (error instanceof RingcastError) {
         d.metrics.reject(error.code)
-        // Capacity refusals are expected under load and counted in /metrics; only real failures are logged.
+        // Capacity refusals are expected under load and counted in /metrics; only real failures are logged above debug.
         if (error.code === 'internal' || error.code === 'unavailable') d.logger.error('request failed', { code: error.code, detail: error.message })
+        // The path only: a query string may hold an access token.
+        else if (d.logger.isEnabled('debug')) d.logger.debug('request refused', { code: error.code, method: request.method, path: new URL(request.url).pathname })
         return problemFrom(error)
       }
       switch (code) {

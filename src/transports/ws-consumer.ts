@@ -20,9 +20,9 @@ export interface GroupsPort {
   /** The group, or throws not_found. */
   known(group: string): { config: { streams: string[] } }
   consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): { close(): void }
-  ack(group: string, consumer: string | null, ids: readonly number[]): SettleResult
+  ack(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
   nack(group: string, consumer: string | null, ids: readonly number[], delaySec?: number): Promise<SettleResult>
-  extend(group: string, consumer: string | null, ids: readonly number[]): SettleResult
+  extend(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
   term(group: string, consumer: string | null, ids: readonly number[], reason?: string): Promise<SettleResult>
 }
 
@@ -79,17 +79,16 @@ export class WsConsumers {
       if (notHeld.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${notHeld.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: notHeld }))
     }
     const mine = [...(this.bySocket.get(client)?.values() ?? [])].filter((c) => c.group === frame.group)
-    if (frame.op === 'ack' || frame.op === 'extend') {
-      try {
-        this.groups.known(frame.group)
-        let left = frame.ids
-        for (const c of mine) {
-          if (left.length === 0) break
-          left = frame.op === 'ack' ? this.groups.ack(frame.group, c.consumer, left).notHeld : this.groups.extend(frame.group, c.consumer, left).notHeld
-        }
-        return report(left)
-      } catch (error) {
-        return fail(error)
+    const apply = (consumer: string, ids: number[]): Promise<SettleResult> => {
+      switch (frame.op) {
+        case 'ack':
+          return this.groups.ack(frame.group, consumer, ids)
+        case 'extend':
+          return this.groups.extend(frame.group, consumer, ids)
+        case 'nack':
+          return this.groups.nack(frame.group, consumer, ids, frame.delay)
+        case 'term':
+          return this.groups.term(frame.group, consumer, ids, frame.reason)
       }
     }
     void (async () => {
@@ -97,8 +96,7 @@ export class WsConsumers {
       let left = frame.ids
       for (const c of mine) {
         if (left.length === 0) break
-        const r = frame.op === 'nack' ? await this.groups.nack(frame.group, c.consumer, left, frame.delay) : await this.groups.term(frame.group, c.consumer, left, frame.reason)
-        left = r.notHeld
+        left = (await apply(c.consumer, left)).notHeld
       }
       report(left)
     })().catch(fail)

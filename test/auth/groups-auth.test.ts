@@ -69,3 +69,13 @@ test('WebSocket consume is refused (forbidden) without subscribe grants covering
   expect(ws.messages.some((m) => m.op === 'delivery')).toBe(false)
   ws.close()
 })
+
+test('a ticket subscribes but cannot work a group, over HTTP or WebSocket', async () => {
+  const minted = JSON.parse((await send('POST', '/v1/tickets', 'user', { subscribe: ['team.7.jobs.*'] })).text)
+  const claim = await call(`${server.url}/v1/groups/work7/claim?access_token=${minted.ticket}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ consumer: 't', max: 5 }) })
+  expect(claim.status).toBe(403)
+  const ws = (await wsOpen(`${server.url.replace('http', 'ws')}/v1/ws?access_token=${minted.ticket}`))!
+  const answer = await roundTrip(ws, { op: 'consume', sub: 't', group: 'work7', consumer: 't', max: 1 }, (m) => m.sub === 't')
+  expect(answer).toMatchObject({ op: 'error', sub: 't', error: { code: 'forbidden' } })
+  ws.close()
+})

@@ -16,7 +16,7 @@ export interface TestServer extends Server {
 export async function startTestServer(flags: Record<string, string> = {}, dir = mkdtempSync(join(tmpdir(), 'ringcast-test-'))): Promise<TestServer> {
   const dataFile = flags.data ?? join(dir, 'ringcast.db')
   const config = loadConfig({ port: '0', 'log-level': 'error', ...flags, data: dataFile }, {}, () => '{}')
-  const server = await startServer(config, new Logger('error'))
+  const server = await startServer(config, new Logger(config.logLevel))
   return {
     ...server,
     dir,

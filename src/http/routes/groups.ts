@@ -46,10 +46,11 @@ const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 export function groupRoutes(d: AppDeps) {
   const admin = async (request: Request, server: unknown) => d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
-  /** Workers need subscribe grants covering every pattern the group reads. */
+  /** Workers need a token (not a ticket) whose subscribe grants cover every pattern the group reads. */
   const worker = async (name: string, request: Request, server: unknown) => {
+    const { grants } = await callerOf(d, request, server as ServerLike | null)
     const group = d.groups.known(name)
-    d.auth.requireSubscribe((await callerOf(d, request, server as ServerLike | null)).grants, group.config.streams)
+    d.auth.requireWork(grants, group.config.streams)
     return group
   }
   return new Elysia({ detail: { tags: ['groups'] } })
@@ -157,7 +158,7 @@ export function groupRoutes(d: AppDeps) {
       async ({ params, body, request, server }) => {
         const name = nameOf(params.group)
         await worker(name, request, server)
-        const { deadlineMs, ...settled } = d.groups.extend(name, body.consumer ?? null, body.ids)
+        const { deadlineMs, ...settled } = await d.groups.extend(name, body.consumer ?? null, body.ids)
         return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
       },
       { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Still working: push the deadline to ackTimeout from now' } },

@@ -1,0 +1,138 @@
+// Consumer-group bench: 4 consumers drain a preloaded backlog (claim+ack throughput), then
+// publish→first-delivery latency with consumers waiting (pull long-poll and WebSocket push).
+// usage: bun bench/groups.ts [--quick] [--source]
+import { Histogram } from './gen/histogram.ts'
+import { startRingcast } from './servers/ringcast.ts'
+
+const isQuick = process.argv.includes('--quick')
+const EVENTS = isQuick ? 10_000 : 100_000
+const LIVE_EVENTS = isQuick ? 1_000 : 5_000
+const CONSUMERS = 4
+const MAX = 100
+
+const server = await startRingcast({ fromSource: process.argv.includes('--source') })
+const base = server.spec.base
+const wsBase = base.replace('http', 'ws')
+
+async function call(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } })
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`)
+  return res.json()
+}
+
+async function publish(stream: string, items: unknown[]): Promise<void> {
+  await call('POST', `/v1/streams/${stream}/events`, items)
+}
+
+const now = () => performance.timeOrigin + performance.now()
+const fmt = (ms: number) => ms.toFixed(2)
+
+/** Pull: each consumer claims up to MAX (long-polling) and acks what it got, until `isDone()`. */
+async function pullConsumers(group: string, isDone: () => boolean, onEvent: (e: any) => void, claimMs?: Histogram, onAcked?: (n: number) => void): Promise<void> {
+  await Promise.all(
+    Array.from({ length: CONSUMERS }, async (_, c) => {
+      while (!isDone()) {
+        const t = performance.now()
+        const { deliveries } = await call('POST', `/v1/groups/${group}/claim`, { consumer: `c${c}`, max: MAX, wait: 1 })
+        if (deliveries.length === 0) continue
+        claimMs?.recordMs(performance.now() - t)
+        for (const d of deliveries) onEvent(d.event)
+        await call('POST', `/v1/groups/${group}/ack`, { consumer: `c${c}`, ids: deliveries.map((d: any) => d.event.id) })
+        onAcked?.(deliveries.length)
+      }
+    }),
+  )
+}
+
+/** Push: each consumer holds a WebSocket consume subscription with credit MAX and acks every delivery at once. */
+async function pushConsumers(group: string, onEvent: (e: any) => void): Promise<WebSocket[]> {
+  return Promise.all(
+    Array.from({ length: CONSUMERS }, async (_, c) => {
+      const ws = new WebSocket(`${wsBase}/v1/ws`)
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve
+        ws.onerror = reject
+      })
+      ws.onmessage = (m) => {
+        const frame = JSON.parse(String(m.data))
+        if (frame.op !== 'delivery') return
+        onEvent(frame.event)
+        ws.send(JSON.stringify({ op: 'ack', group, ids: [frame.event.id] }))
+      }
+      ws.send(JSON.stringify({ op: 'consume', sub: 's', group, consumer: `p${c}`, max: MAX }))
+      return ws
+    }),
+  )
+}
+
+async function drain(mode: 'pull' | 'push'): Promise<void> {
+  const group = `drain-${mode}`
+  // 20 streams of 5000: well within the default retention of 10 000 events per stream.
+  const streams = Array.from({ length: 20 }, (_, i) => `${group}.s${i}`)
+  const started = performance.now()
+  for (let i = 0; i < EVENTS; i += 1000) await publish(streams[(i / 1000) % streams.length], Array.from({ length: 1000 }, (_, k) => ({ type: 'job', data: { n: i + k, pad: 'x'.repeat(64) } })))
+  const publishMs = performance.now() - started
+  await call('PUT', `/v1/groups/${group}`, { streams: [`${group}.*`], start: 'earliest' })
+  let acked = 0
+  let received = 0
+  let ms = 0
+  const t = performance.now()
+  const claimMs = new Histogram()
+  let sockets: WebSocket[] = []
+  if (mode === 'pull') {
+    // Timed until the last ack is answered; the consumers' final empty long-polls do not count.
+    await pullConsumers(group, () => acked >= EVENTS, () => received++, claimMs, (n) => {
+      acked += n
+      if (acked >= EVENTS && ms === 0) ms = performance.now() - t
+    })
+  } else {
+    sockets = await pushConsumers(group, () => received++)
+    // WebSocket acks are not answered: wait until the group reports every ack taken.
+    for (;;) {
+      const info = await call('GET', `/v1/groups/${group}`)
+      if (info.acks >= EVENTS) break
+      await Bun.sleep(5)
+    }
+    ms = performance.now() - t
+  }
+  if (received !== EVENTS) throw new Error(`drain ${mode}: ${received} deliveries for ${EVENTS} events`)
+  for (const ws of sockets) ws.close()
+  const claims = mode === 'pull' ? `, claim p50 ${fmt(claimMs.quantileMs(0.5))} ms p99 ${fmt(claimMs.quantileMs(0.99))} ms` : ''
+  console.log(`drain ${mode}: ${EVENTS} events, ${CONSUMERS} consumers, max ${MAX}: ${(ms / 1000).toFixed(2)} s → ${Math.round(EVENTS / (ms / 1000))} events/s claimed+acked${claims} (preload ${Math.round(EVENTS / (publishMs / 1000))} events/s published)`)
+}
+
+async function latency(mode: 'pull' | 'push'): Promise<void> {
+  const group = `live-${mode}`
+  await call('PUT', `/v1/groups/${group}`, { streams: [`${group}.*`], start: 'latest' })
+  const h = new Histogram()
+  let received = 0
+  const onEvent = (e: any) => {
+    h.recordMs(now() - e.data.sentAt)
+    received++
+  }
+  let sockets: WebSocket[] = []
+  const consumers = mode === 'pull' ? pullConsumers(group, () => received >= LIVE_EVENTS, onEvent) : undefined
+  if (mode === 'push') sockets = await pushConsumers(group, onEvent)
+  await Bun.sleep(200)
+  // 10 events every 10 ms (about 1000 events/s), one stream per job.
+  for (let i = 0; i < LIVE_EVENTS; i += 10) {
+    const sentAt = now()
+    await publish(`${group}.job${i % 40}`, Array.from({ length: 10 }, (_, k) => ({ type: 'job', data: { n: i + k, sentAt } })))
+    await Bun.sleep(10)
+  }
+  const deadline = Date.now() + 30_000
+  while (received < LIVE_EVENTS && Date.now() < deadline) await Bun.sleep(20)
+  await consumers
+  for (const ws of sockets) ws.close()
+  console.log(`latency ${mode}: publish→first delivery over ${h.count} events (~1000/s): p50 ${fmt(h.quantileMs(0.5))} ms, p95 ${fmt(h.quantileMs(0.95))} ms, p99 ${fmt(h.quantileMs(0.99))} ms, max ${fmt(h.maxUs / 1000)} ms`)
+}
+
+try {
+  console.log(`groups bench (${isQuick ? 'quick' : 'full'}): ${server.description}`)
+  await drain('pull')
+  await drain('push')
+  await latency('pull')
+  await latency('push')
+} finally {
+  await server.stop()
+}
