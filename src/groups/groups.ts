@@ -1,69 +1,13 @@
 import { RingcastError } from '../core/errors'
-import type { Batch, Feed, Subscriber } from '../core/feed'
+import type { Batch } from '../core/feed'
 import { Selector } from '../core/filter'
 import type { Hub } from '../core/hub'
-import { assertPattern, streamNameProblem } from '../core/pattern'
+import { assertPattern } from '../core/pattern'
 import { eventFromRow } from '../core/streams'
 import { DeadLetters } from './dead-letters'
-import { Delivery, Group, type Holder, type ReadFn, type Settled } from './group'
+import { Delivery, Group, type ReadFn, type Settled } from './group'
 import type { GroupConfig, GroupLog } from './group-log'
-
-/** What PUT /v1/groups/{group} may set; unset fields keep their value (or the default on create). */
-export interface GroupSpec {
-  streams?: string[]
-  types?: string[] | null
-  start?: 'earliest' | 'latest' | number
-  ackTimeoutSec?: number
-  maxDeliveries?: number
-  ordering?: 'none' | 'stream'
-}
-
-/** A WebSocket consume subscription: credit is `max` minus what it holds. */
-export interface PushConsumer extends Holder {
-  readonly consumer: string
-  readonly max: number
-  /** Stops deliveries and releases what it holds for redelivery at once (attempt counted). */
-  close(): void
-}
-
-interface Waiter {
-  consumer: string
-  max: number
-  done(deliveries: Delivery[]): void
-}
-
-class Pusher implements PushConsumer {
-  readonly held = new Set<number>()
-  constructor(
-    readonly live: Live,
-    readonly consumer: string,
-    readonly max: number,
-    readonly send: (d: Delivery) => void,
-    readonly ended: () => void,
-    readonly onClose: (p: Pusher) => void,
-  ) {}
-
-  close(): void {
-    this.onClose(this)
-  }
-}
-
-/** A group with what keeps it moving: its hub subscription, its deadline timer, its waiting consumers. */
-interface Live {
-  group: Group
-  feed: Feed
-  waker: Subscriber
-  waiters: Waiter[]
-  pushers: Pusher[]
-  timer: ReturnType<typeof setTimeout> | undefined
-  timerAtMs: number
-  isScheduled: boolean
-  /** Settlements waiting for the next write (one transaction per group per event-loop turn). */
-  commits: { resolve(): void; reject(error: unknown): void }[]
-}
-
-export const DEFAULT_ACK_TIMEOUT_SEC = 30
-export const DEFAULT_MAX_DELIVERIES = 5
+import { assertGroupName, DEFAULT_ACK_TIMEOUT_SEC, DEFAULT_MAX_DELIVERIES, type GroupSpec, type Live, Pusher, type PushConsumer, type Waiter } from './live'
 
 /**
  * Consumer groups over the hub: each matching event is held by at most one consumer at a time,
@@ -274,20 +218,6 @@ export class Groups {
     return min
   }
 
-  /** Matching events not yet read by the group, counted once (by reading) and then kept up to date. */
-  unread(group: Group): number {
-    if (group.unread !== null) return group.unread
-    let n = 0
-    let position = group.cursor
-    for (let pages = 0; pages < 1000; pages++) {
-      const page = this.hub.reader.read(group.filter, position, 1000)
-      for (const e of page.events) if (e.stream !== group.dlqStream) n++
-      position = page.next
-      if (page.isDone) return (group.unread = n)
-    }
-    return n
-  }
-
   /** Releases push consumers' leases, ends long-polls and timers, waits for dead letters in flight. */
   async stop(): Promise<void> {
     if (this.isStopped) return
@@ -482,10 +412,4 @@ export class Groups {
     const next = live.group.nextDueMs(nowMs)
     if (next !== null) this.arm(live, next)
   }
-}
-
-/** Group names are stream-name tokens, and `dlq.{group}` must be a valid stream name. */
-export function assertGroupName(name: string): void {
-  const problem = streamNameProblem(name) ?? streamNameProblem(`dlq.${name}`)
-  if (problem) throw new RingcastError('bad_name', `Invalid group name "${name.slice(0, 64)}": ${problem}.`, 'Use dot-separated tokens of [A-Za-z0-9_-], e.g. render-workers.')
 }

@@ -14,7 +14,7 @@ export function groupMetrics(d: AppDeps) {
   const deadLetters: Values = []
   const gaps: Values = []
   for (const g of d.groups.list()) {
-    const s = groupStats(d.groups, g)
+    const s = groupStats(d.hub, g)
     const label = { group: g.name }
     lag.push([label, s.lag])
     pending.push([label, s.pending])

@@ -9,7 +9,7 @@ const json = { 'Content-Type': 'application/json' }
 const iso = (ms: number) => new Date(ms).toISOString()
 
 export function groupInfo(d: AppDeps, g: Group) {
-  const s = groupStats(d.groups, g)
+  const s = groupStats(d.hub, g)
   const c = g.config
   return {
     group: g.name,

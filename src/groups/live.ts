@@ -1,0 +1,69 @@
+import { RingcastError } from '../core/errors'
+import type { Feed, Subscriber } from '../core/feed'
+import { streamNameProblem } from '../core/pattern'
+import type { Delivery, Group, Holder } from './group'
+
+// The shapes the Groups manager works with: what a PUT may set, who waits for work, and what keeps a group moving.
+
+/** What PUT /v1/groups/{group} may set; unset fields keep their value (or the default on create). */
+export interface GroupSpec {
+  streams?: string[]
+  types?: string[] | null
+  start?: 'earliest' | 'latest' | number
+  ackTimeoutSec?: number
+  maxDeliveries?: number
+  ordering?: 'none' | 'stream'
+}
+
+/** A WebSocket consume subscription: credit is `max` minus what it holds. */
+export interface PushConsumer extends Holder {
+  readonly consumer: string
+  readonly max: number
+  /** Stops deliveries and releases what it holds for redelivery at once (attempt counted). */
+  close(): void
+}
+
+export interface Waiter {
+  consumer: string
+  max: number
+  done(deliveries: Delivery[]): void
+}
+
+export class Pusher implements PushConsumer {
+  readonly held = new Set<number>()
+  constructor(
+    readonly live: Live,
+    readonly consumer: string,
+    readonly max: number,
+    readonly send: (d: Delivery) => void,
+    readonly ended: () => void,
+    readonly onClose: (p: Pusher) => void,
+  ) {}
+
+  close(): void {
+    this.onClose(this)
+  }
+}
+
+/** A group with what keeps it moving: its hub subscription, its deadline timer, its waiting consumers. */
+export interface Live {
+  group: Group
+  feed: Feed
+  waker: Subscriber
+  waiters: Waiter[]
+  pushers: Pusher[]
+  timer: ReturnType<typeof setTimeout> | undefined
+  timerAtMs: number
+  isScheduled: boolean
+  /** Settlements waiting for the next write (one transaction per group per event-loop turn). */
+  commits: { resolve(): void; reject(error: unknown): void }[]
+}
+
+export const DEFAULT_ACK_TIMEOUT_SEC = 30
+export const DEFAULT_MAX_DELIVERIES = 5
+
+/** Group names are stream-name tokens, and `dlq.{group}` must be a valid stream name. */
+export function assertGroupName(name: string): void {
+  const problem = streamNameProblem(name) ?? streamNameProblem(`dlq.${name}`)
+  if (problem) throw new RingcastError('bad_name', `Invalid group name "${name.slice(0, 64)}": ${problem}.`, 'Use dot-separated tokens of [A-Za-z0-9_-], e.g. render-workers.')
+}
