@@ -31,18 +31,36 @@ export interface AppDeps {
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */
 export interface Caller {
-  grants: Grants
-  remote: string
-  client: string
+  readonly grants: Grants
+  readonly remote: string
+  readonly client: string
+}
+
+/** The address is looked up only when asked for: most requests never need it, and requestIP is not free. */
+class RequestCaller implements Caller {
+  private address: string | undefined
+
+  constructor(
+    readonly grants: Grants,
+    private readonly server: ServerLike | null,
+    private readonly request: Request,
+  ) {}
+
+  get remote(): string {
+    return (this.address ??= remoteOf(this.server, this.request))
+  }
+
+  get client(): string {
+    return this.grants.subject !== null ? `sub:${this.grants.subject}` : this.remote
+  }
 }
 
 /** Authenticates a request (throws unauthorized); a client is the token's subject, else the remote address. */
 export async function callerOf(d: AppDeps, request: Request, server: ServerLike | null): Promise<Caller> {
   const origin = request.headers.get('origin')
-  const allowCookie = isSameOrigin(request) || (origin !== null && d.origins.isListed(origin))
+  const allowCookie = origin === null || isSameOrigin(request) || d.origins.isListed(origin)
   const grants = await d.auth.identify(request, allowCookie)
-  const remote = remoteOf(server, request)
-  return { grants, remote, client: grants.subject !== null ? `sub:${grants.subject}` : remote }
+  return new RequestCaller(grants, server, request)
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

@@ -2,13 +2,22 @@ import { RingcastError } from '../core/errors'
 import { Filter } from '../core/filter'
 import { assertPattern, assertStreamName } from '../core/pattern'
 
+// Pollers ask for the same few filters over and over: building and checking one each time is wasted work.
+const filters = new Map<string, Filter>()
+
 /** A filter from request values; throws bad_pattern / bad_request with the offending value named. */
 export function filterOf(patterns: readonly string[], types?: readonly string[], correlationId?: string): Filter {
+  const key = JSON.stringify([patterns, types, correlationId])
+  const known = filters.get(key)
+  if (known) return known
   if (patterns.length === 0) throw new RingcastError('bad_request', 'No stream given.', 'Name at least one stream or pattern, e.g. ?stream=jobs.*')
   if (patterns.length > 64) throw new RingcastError('bad_request', `${patterns.length} streams given; at most 64 per subscription.`, 'Use patterns to cover more streams.')
   for (const p of patterns) assertPattern(p)
   for (const t of types ?? []) if (t.length === 0 || t.length > 128 || /\s/.test(t)) throw new RingcastError('bad_request', `Invalid event type "${t.slice(0, 40)}".`, 'Types are 1–128 characters without spaces.')
-  return new Filter(patterns, types, correlationId)
+  const filter = new Filter(patterns, types, correlationId)
+  if (filters.size >= 1024) filters.clear()
+  filters.set(key, filter)
+  return filter
 }
 
 /** `stream=` and `types=` may be repeated or comma-separated. */

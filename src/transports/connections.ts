@@ -29,9 +29,12 @@ export interface ConnectionLimits {
 
 let sequence = 0
 
+// A per-process prefix keeps ids from one run apart from a previous run's in logs and dashboards.
+const RUN = Math.random().toString(36).slice(2, 6)
+
 /** A short unique id for a new connection. */
 export function connectionId(transport: Transport): string {
-  return `${transport}-${(++sequence).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  return `${transport}-${RUN}${(++sequence).toString(36)}`
 }
 
 /** Every live subscription, with the global and per-client caps enforced at open. */

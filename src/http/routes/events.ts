@@ -25,7 +25,8 @@ const SSE_DOC =
 
 async function respond(d: AppDeps, patterns: string[], q: EventsParams, request: Request, server: ServerLike | null): Promise<Response> {
   const filter = filterOf(patterns, listOf(q.types), q.correlationId)
-  const { grants, remote, client } = await callerOf(d, request, server)
+  const caller = await callerOf(d, request, server)
+  const { grants } = caller
   d.auth.requireSubscribe(grants, filter.patterns)
   const accept = request.headers.get('accept') ?? ''
   if (accept.includes('text/event-stream')) {
@@ -36,8 +37,8 @@ async function respond(d: AppDeps, patterns: string[], q: EventsParams, request:
       position,
       heartbeatMs: (q.heartbeat ?? d.config.heartbeat) * 1000,
       slow: q.slow ?? 'close',
-      remote,
-      client,
+      remote: caller.remote,
+      client: caller.client,
       expiresAtMs: grants.expiresAtMs,
       signal: request.signal,
     })
@@ -52,8 +53,13 @@ async function respond(d: AppDeps, patterns: string[], q: EventsParams, request:
     sinceMs: sinceOf(q.since),
     limit: q.limit ?? 100,
     waitMs: (q.wait ?? 0) * 1000,
-    remote,
-    client,
+    // Only a long-poll that has to wait registers a connection and needs these.
+    get remote() {
+      return caller.remote
+    },
+    get client() {
+      return caller.client
+    },
     expiresAtMs: grants.expiresAtMs,
     signal: request.signal,
   })
