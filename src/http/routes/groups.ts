@@ -40,8 +40,6 @@ function claimJson(deliveries: readonly Delivery[]): string {
   return `{"deliveries":[${deliveries.map((x) => `{"event":${x.event.json},"attempt":${x.attempt},"deadline":"${iso(x.deadlineMs)}"}`).join(',')}]}`
 }
 
-// Elysia has already percent-decoded route params: decoding again made `%25` a 500.
-const nameOf = (raw: string) => raw
 const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 export function groupRoutes(d: AppDeps) {
@@ -66,7 +64,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       async ({ params, request, server }) => {
         await admin(request, server)
-        return groupInfo(d, d.groups.known(nameOf(params.group)))
+        return groupInfo(d, d.groups.known(params.group))
       },
       {
         params: GroupParams,
@@ -78,7 +76,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       async ({ params, body, request, server, set }) => {
         await admin(request, server)
-        const { group, isNew } = d.groups.put(nameOf(params.group), {
+        const { group, isNew } = d.groups.put(params.group, {
           streams: body.streams,
           types: body.types,
           start: body.start,
@@ -105,8 +103,8 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       async ({ params, request, server, set }) => {
         await admin(request, server)
-        d.groups.known(nameOf(params.group))
-        d.groups.delete(nameOf(params.group))
+        d.groups.known(params.group)
+        d.groups.delete(params.group)
         set.status = 204
       },
       { params: GroupParams, detail: { summary: 'Delete a group, its cursor and its leases', description: 'Its WebSocket consumers get `end`. The stream dlq.{group} stays.' } },
@@ -114,7 +112,7 @@ export function groupRoutes(d: AppDeps) {
     .post(
       '/v1/groups/:group/claim',
       async ({ params, body, request, server }) => {
-        const name = nameOf(params.group)
+        const name = params.group
         await worker(name, request, server)
         if (body.wait) keepOpen(server as ServerLike | null, request)
         const deliveries = await d.groups.claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
@@ -138,7 +136,7 @@ export function groupRoutes(d: AppDeps) {
     .post(
       '/v1/groups/:group/ack',
       async ({ params, body, request, server }) => {
-        const name = nameOf(params.group)
+        const name = params.group
         await worker(name, request, server)
         return d.groups.ack(name, body.consumer ?? null, body.ids)
       },
@@ -147,7 +145,7 @@ export function groupRoutes(d: AppDeps) {
     .post(
       '/v1/groups/:group/nack',
       async ({ params, body, request, server }) => {
-        const name = nameOf(params.group)
+        const name = params.group
         await worker(name, request, server)
         return d.groups.nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
       },
@@ -156,7 +154,7 @@ export function groupRoutes(d: AppDeps) {
     .post(
       '/v1/groups/:group/extend',
       async ({ params, body, request, server }) => {
-        const name = nameOf(params.group)
+        const name = params.group
         await worker(name, request, server)
         const { deadlineMs, ...settled } = await d.groups.extend(name, body.consumer ?? null, body.ids)
         return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
@@ -166,7 +164,7 @@ export function groupRoutes(d: AppDeps) {
     .post(
       '/v1/groups/:group/term',
       async ({ params, body, request, server }) => {
-        const name = nameOf(params.group)
+        const name = params.group
         await worker(name, request, server)
         return d.groups.term(name, body.consumer ?? null, body.ids, body.reason)
       },
@@ -176,7 +174,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/dlq/replay',
       async ({ params, body, request, server }) => {
         await admin(request, server)
-        const group = d.groups.known(nameOf(params.group))
+        const group = d.groups.known(params.group)
         return d.groups.deadLetters.replay(group, body?.ids)
       },
       {
