@@ -155,6 +155,7 @@ describe('operations', () => {
     expect(text).toMatch(/^ringcast_connections\{transport="sse"\} \d+$/m)
     expect(text).toMatch(/^ringcast_commit_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m)
     expect(text).toMatch(/^ringcast_commit_seconds_bucket\{le="0\.001"\} \d+$/m)
+    expect(text).toMatch(/^ringcast_limit\{limit="max_payload_bytes"\} 1048576$/m)
     expect(text).toContain('# TYPE ringcast_commit_seconds histogram')
     // Every sample line is `name{labels} number`.
     for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^ringcast_[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/)

@@ -34,6 +34,7 @@ export function healthRoutes(d: AppDeps) {
             ringcast_ring_events: { help: 'Events held in rings.', values: [[null, countRings(d).events]] },
             ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, d.hub.lastId]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
+            ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...groupMetrics(d),
           }),
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
@@ -58,4 +59,16 @@ function countRings(d: AppDeps): { rings: number; events: number } {
     events += s.ring.size
   }
   return { rings, events }
+}
+
+function limits(d: AppDeps): [Record<string, string>, number][] {
+  const c = d.config
+  return [
+    [{ limit: 'max_payload_bytes' }, c.maxPayload],
+    [{ limit: 'max_batch' }, c.maxBatch],
+    [{ limit: 'max_connections' }, c.maxConnections],
+    [{ limit: 'max_connections_per_client' }, c.maxConnectionsPerClient],
+    [{ limit: 'publish_rate' }, c.publishRate],
+    [{ limit: 'buffer_limit_bytes' }, c.bufferLimit],
+  ]
 }
