@@ -51,16 +51,21 @@ export class Connections {
 
   /** Registers a connection, or throws too_many_connections / too_many_client_connections. */
   add(connection: Connection): void {
+    this.checkRoom(connection.client)
+    this.byId.set(connection.id, connection)
+    this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
+    if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
+  }
+
+  /** Throws as `add` would, without registering: lets a WebSocket upgrade be refused with a status. */
+  checkRoom(client: string): void {
     if (this.byId.size >= this.limits.maxConnections) {
       throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
     }
-    const held = this.perClient.get(connection.client) ?? 0
+    const held = this.perClient.get(client) ?? 0
     if (held >= this.limits.maxConnectionsPerClient) {
       throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
     }
-    this.byId.set(connection.id, connection)
-    this.perClient.set(connection.client, held + 1)
-    if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
   }
 
   private arm(connection: Connection, atMs: number): void {

@@ -30,6 +30,8 @@ export function wsRoutes(d: AppDeps) {
         throw new RingcastError('forbidden', `Origin ${origin} may not open a WebSocket here.`, 'Add it to --cors-origin.')
       }
       const { grants, client } = await callerOf(d, request, server as ServerLike | null)
+      // Refuse with 503/429 before upgrading; open() still checks, for upgrades racing each other.
+      d.connections.checkRoom(client)
       callers.set(request, { grants, client })
     },
     open(ws) {
