@@ -6,8 +6,8 @@ import { assertPattern } from '../core/pattern'
 import { eventFromRow } from '../core/streams'
 import { DeadLetters } from './dead-letters'
 import { Delivery, Group, type ReadFn, type Settled } from './group'
-import type { GroupConfig, GroupLog } from './group-log'
-import { assertGroupName, DEFAULT_ACK_TIMEOUT_SEC, DEFAULT_MAX_DELIVERIES, type GroupSpec, type Live, Pusher, type PushConsumer, type Waiter } from './live'
+import type { GroupLog } from './group-log'
+import { assertGroupName, createdConfig, type GroupSpec, type Live, Pusher, type PushConsumer, updatedConfig, type Waiter } from './live'
 
 /**
  * Consumer groups over the hub: each matching event is held by at most one consumer at a time,
@@ -80,16 +80,7 @@ export class Groups {
       if (typeof start === 'number' && start > this.hub.lastId) {
         throw new RingcastError('bad_request', `start ${start} is after the last id issued (${this.hub.lastId}).`, 'Use earliest, latest or an id that was issued.')
       }
-      const config: GroupConfig = {
-        streams: spec.streams,
-        types: spec.types && spec.types.length > 0 ? spec.types : null,
-        start,
-        ackTimeoutSec: spec.ackTimeoutSec ?? DEFAULT_ACK_TIMEOUT_SEC,
-        maxDeliveries: spec.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
-        ordering: spec.ordering ?? 'none',
-        createdMs: Date.now(),
-        gapFloor: start === 'earliest' ? this.prunedThrough(spec.streams) : 0,
-      }
+      const config = createdConfig({ ...spec, streams: spec.streams, start }, start === 'earliest' ? this.prunedThrough(spec.streams) : 0)
       const cursor = start === 'earliest' ? 0 : start === 'latest' ? this.hub.lastId : start
       const group = new Group(name, config, cursor, { acks: 0, redeliveries: 0, deadLetters: 0, gaps: 0, lastGap: null })
       this.log.saveGroup(group.record())
@@ -97,15 +88,7 @@ export class Groups {
       return { group, isNew: true }
     }
     const { group } = existing
-    const config: GroupConfig = {
-      ...group.config,
-      ...(spec.streams && { streams: spec.streams }),
-      ...(spec.types !== undefined && { types: spec.types && spec.types.length > 0 ? spec.types : null }),
-      ...(spec.ackTimeoutSec !== undefined && { ackTimeoutSec: spec.ackTimeoutSec }),
-      ...(spec.maxDeliveries !== undefined && { maxDeliveries: spec.maxDeliveries }),
-      ...(spec.ordering !== undefined && { ordering: spec.ordering }),
-    }
-    group.reconfigure(config)
+    group.reconfigure(updatedConfig(group.config, spec))
     this.log.saveGroup(group.record())
     this.hub.unsubscribe(existing.feed, existing.waker)
     existing.feed = this.hub.subscribe(new Selector([group.filter]), existing.waker)
@@ -156,9 +139,7 @@ export class Groups {
 
   /** Resolves once the acks are written: an acked event never comes back, restarts included. */
   async ack(name: string, consumer: string | null, ids: readonly number[]): Promise<Settled> {
-    const live = this.entry(name)
-    const nowMs = Date.now()
-    if (consumer !== null) live.group.touch(consumer, nowMs)
+    const { live, nowMs } = this.settling(name, consumer)
     const settled = live.group.ack(consumer, ids, nowMs)
     if (settled.ok.length > 0) await this.commit(live)
     return settled
@@ -166,9 +147,7 @@ export class Groups {
 
   /** Releases held ids for redelivery after `delaySec`; at their last attempt they are dead-lettered (awaited). */
   async nack(name: string, consumer: string | null, ids: readonly number[], delaySec = 0): Promise<Settled> {
-    const live = this.entry(name)
-    const nowMs = Date.now()
-    if (consumer !== null) live.group.touch(consumer, nowMs)
+    const { live, nowMs } = this.settling(name, consumer)
     const dead: Delivery[] = []
     const settled = live.group.nack(consumer, ids, nowMs + delaySec * 1000, dead)
     if (delaySec > 0) this.arm(live, nowMs + delaySec * 1000)
@@ -179,9 +158,7 @@ export class Groups {
 
   /** Pushes the deadline of held ids to ackTimeout from now; returns that deadline. */
   async extend(name: string, consumer: string | null, ids: readonly number[]): Promise<Settled & { deadlineMs: number }> {
-    const live = this.entry(name)
-    const nowMs = Date.now()
-    if (consumer !== null) live.group.touch(consumer, nowMs)
+    const { live, nowMs } = this.settling(name, consumer)
     const settled = live.group.extend(consumer, ids, nowMs)
     if (settled.ok.length > 0) await this.commit(live)
     return { ...settled, deadlineMs: nowMs + live.group.config.ackTimeoutSec * 1000 }
@@ -189,8 +166,7 @@ export class Groups {
 
   /** Gives up on held ids: they go to the dead-letter stream at once (answered once committed there). */
   async term(name: string, consumer: string | null, ids: readonly number[], reason = 'terminated by consumer'): Promise<Settled> {
-    const live = this.entry(name)
-    if (consumer !== null) live.group.touch(consumer, Date.now())
+    const { live } = this.settling(name, consumer)
     const dead: Delivery[] = []
     const settled = live.group.term(consumer, ids, reason, dead)
     if (settled.ok.length > 0) await this.commit(live)
@@ -237,6 +213,14 @@ export class Groups {
     }
     this.isStopped = true
     for (const live of this.live.values()) this.hub.unsubscribe(live.feed, live.waker)
+  }
+
+  /** The group about to be settled, with the consumer marked as seen now. */
+  private settling(name: string, consumer: string | null): { live: Live; nowMs: number } {
+    const live = this.entry(name)
+    const nowMs = Date.now()
+    if (consumer !== null) live.group.touch(consumer, nowMs)
+    return { live, nowMs }
   }
 
   private entry(name: string): Live {

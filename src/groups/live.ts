@@ -2,6 +2,7 @@ import { RingcastError } from '../core/errors'
 import type { Feed, Subscriber } from '../core/feed'
 import { streamNameProblem } from '../core/pattern'
 import type { Delivery, Group, Holder } from './group'
+import type { GroupConfig } from './group-log'
 
 // The shapes the Groups manager works with: what a PUT may set, who waits for work, and what keeps a group moving.
 
@@ -66,4 +67,30 @@ export const DEFAULT_MAX_DELIVERIES = 5
 export function assertGroupName(name: string): void {
   const problem = streamNameProblem(name) ?? streamNameProblem(`dlq.${name}`)
   if (problem) throw new RingcastError('bad_name', `Invalid group name "${name.slice(0, 64)}": ${problem}.`, 'Use dot-separated tokens of [A-Za-z0-9_-], e.g. render-workers.')
+}
+
+/** A new group's config: the spec with defaults filled in. */
+export function createdConfig(spec: GroupSpec & { streams: string[]; start: GroupConfig['start'] }, gapFloor: number): GroupConfig {
+  return {
+    streams: spec.streams,
+    types: spec.types && spec.types.length > 0 ? spec.types : null,
+    start: spec.start,
+    ackTimeoutSec: spec.ackTimeoutSec ?? DEFAULT_ACK_TIMEOUT_SEC,
+    maxDeliveries: spec.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+    ordering: spec.ordering ?? 'none',
+    createdMs: Date.now(),
+    gapFloor,
+  }
+}
+
+/** An existing group's config with the fields a PUT gave; `start` is never changed after creation. */
+export function updatedConfig(config: GroupConfig, spec: GroupSpec): GroupConfig {
+  return {
+    ...config,
+    ...(spec.streams && { streams: spec.streams }),
+    ...(spec.types !== undefined && { types: spec.types && spec.types.length > 0 ? spec.types : null }),
+    ...(spec.ackTimeoutSec !== undefined && { ackTimeoutSec: spec.ackTimeoutSec }),
+    ...(spec.maxDeliveries !== undefined && { maxDeliveries: spec.maxDeliveries }),
+    ...(spec.ordering !== undefined && { ordering: spec.ordering }),
+  }
 }
