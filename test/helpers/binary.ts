@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Subprocess } from 'bun'
+import { Wakeup } from './wakeup'
 
 /** The compiled binary the tests run (built by `npm run build`). */
 export const BINARY = resolve(import.meta.dir, '../../dist/ringcast')
@@ -73,14 +74,14 @@ export class Child {
   stdout = ''
   readonly exited: Promise<number>
   exitedAt: number | undefined
-  private waiters: (() => void)[] = []
+  private readonly wakeup = new Wakeup()
   private readonly drained: Promise<void>
 
   constructor(readonly proc: Subprocess<'ignore', 'pipe', 'pipe'>) {
     this.drained = Promise.all([this.drain(proc.stdout, 'stdout'), this.drain(proc.stderr, 'stderr')]).then(() => undefined)
     this.exited = proc.exited.then((code) => {
       this.exitedAt = performance.now()
-      this.wake()
+      this.wakeup.wake()
       return code
     })
   }
@@ -107,13 +108,7 @@ export class Child {
       }
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`${pattern} did not appear on ${stream} within ${timeoutMs} ms; stderr:\n${this.stderr}`)
-      await new Promise<void>((resolveWait) => {
-        const timer = setTimeout(resolveWait, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolveWait()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
@@ -154,19 +149,14 @@ export class Child {
     try {
       for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
         this[into] += decoder.decode(chunk, { stream: true })
-        this.wake()
+        this.wakeup.wake()
       }
     } catch {
       // The pipe closed with the process.
     }
-    this.wake()
+    this.wakeup.wake()
   }
 
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
 }
 
 /** Starts the binary with any arguments, stdout and stderr collected. */

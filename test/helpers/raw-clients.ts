@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
+import { Wakeup } from './wakeup'
 
 /**
  * A bare TCP client that can stop reading (`pause()`), so the server sees real backpressure,
@@ -9,18 +10,18 @@ class RawTcp {
   protected received = Buffer.alloc(0)
   isClosed = false
   readonly closed: Promise<void>
-  private waiters: (() => void)[] = []
+  private readonly wakeup = new Wakeup()
 
   protected constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk])
       this.onData()
-      this.wake()
+      this.wakeup.wake()
     })
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
         this.isClosed = true
-        this.wake()
+        this.wakeup.wake()
         resolve()
       })
     })
@@ -57,21 +58,10 @@ class RawTcp {
       if (this.isClosed) throw new Error(`socket closed before ${what}`)
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`${what} not met within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
 }
 
 /** An SSE GET over a bare socket; `body` is the de-chunked response body read so far. */

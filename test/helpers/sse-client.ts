@@ -1,3 +1,5 @@
+import { Wakeup } from './wakeup'
+
 /** One parsed SSE frame: a comment-only frame has no fields. */
 export interface SseFrame {
   id?: string
@@ -19,7 +21,7 @@ export class SseClient {
   readonly ended: Promise<void>
   private readonly response: Promise<Response>
   private readonly abort = new AbortController()
-  private waiters: (() => void)[] = []
+  private readonly wakeup = new Wakeup()
   private read = 0
 
   constructor(url: string, headers: Record<string, string> = {}) {
@@ -47,13 +49,7 @@ export class SseClient {
       if (this.isEnded) throw new Error('SSE stream ended')
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`no SSE frame within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
@@ -73,13 +69,7 @@ export class SseClient {
       if (this.isEnded) throw new Error('SSE stream ended')
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`condition not met within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
@@ -103,21 +93,16 @@ export class SseClient {
           buffer = buffer.slice(cut + 2)
           cut = buffer.indexOf('\n\n')
         }
-        this.wake()
+        this.wakeup.wake()
       }
     } catch {
       // Aborted by close(), or the connection dropped: either way the stream has ended.
     } finally {
       this.isEnded = true
-      this.wake()
+      this.wakeup.wake()
     }
   }
 
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
 }
 
 export function parseFrame(text: string): SseFrame {

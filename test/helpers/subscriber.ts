@@ -1,6 +1,7 @@
 import { SseClient, type SseFrame } from './sse-client'
 import { WsTestClient } from './ws-client'
 import type { Envelope } from '../../src/core/event'
+import { Wakeup } from './wakeup'
 
 export type { Envelope }
 
@@ -49,7 +50,7 @@ export type SubscribeFn = (base: string, patterns: string[], options?: Subscribe
 abstract class Queue {
   readonly items: Item[] = []
   private read = 0
-  private waiters: (() => void)[] = []
+  private readonly wakeup = new Wakeup()
   protected isOver = false
   protected failure: Error | undefined
 
@@ -59,13 +60,13 @@ abstract class Queue {
 
   protected push(item: Item): void {
     this.items.push(item)
-    this.wake()
+    this.wakeup.wake()
   }
 
   protected over(error?: Error): void {
     this.isOver = true
     this.failure ??= error
-    this.wake()
+    this.wakeup.wake()
   }
 
   async next(timeoutMs = 10_000): Promise<Item> {
@@ -75,13 +76,7 @@ abstract class Queue {
       if (this.isOver) throw new Error(`subscription over with nothing more${this.failure ? `: ${this.failure.message}` : ''}`)
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`nothing received within ${timeoutMs} ms (after ${this.items.length} items)`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
@@ -97,11 +92,6 @@ abstract class Queue {
     return out
   }
 
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
 }
 
 function sseUrl(base: string, patterns: string[], options: SubscribeOptions, extra: Record<string, string> = {}): string {

@@ -1,22 +1,24 @@
+import { Wakeup } from './wakeup'
+
 /** A real WebSocket client (Bun's) with awaitable messages: `next(predicate)` waits for a matching JSON frame. */
 export class WsTestClient {
   readonly messages: any[] = []
   closeCode: number | undefined
   closeReason: string | undefined
   private read = 0
-  private waiters: (() => void)[] = []
+  private readonly wakeup = new Wakeup()
   readonly closed: Promise<void>
 
   private constructor(readonly socket: WebSocket) {
     socket.addEventListener('message', (e) => {
       this.messages.push(JSON.parse(String(e.data)))
-      this.wake()
+      this.wakeup.wake()
     })
     this.closed = new Promise((resolve) =>
       socket.addEventListener('close', (e) => {
         this.closeCode = e.code
         this.closeReason = e.reason
-        this.wake()
+        this.wakeup.wake()
         resolve()
       }),
     )
@@ -47,13 +49,7 @@ export class WsTestClient {
       if (this.closeCode !== undefined) throw new Error(`socket closed (${this.closeCode} ${this.closeReason})`)
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`no matching WebSocket message within ${timeoutMs} ms`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
+      await this.wakeup.until(left)
     }
   }
 
@@ -68,9 +64,4 @@ export class WsTestClient {
     this.socket.close()
   }
 
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
-  }
 }
