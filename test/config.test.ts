@@ -2,9 +2,10 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConfigError, envNameOf, flagOf, loadConfig, nameOfFlag, SETTINGS } from '../src/config'
+import { envNameOf, flagOf, loadConfig, nameOfFlag, SETTINGS } from '../src/config'
 import { Logger } from '../src/logger'
 import { startServer } from '../src/server'
+import { configError } from './helpers/config-error'
 
 type Env = Record<string, string | undefined>
 const noFile = (path: string): string => {
@@ -13,15 +14,6 @@ const noFile = (path: string): string => {
 const fileOf = (contents: unknown) => (path: string) => {
   if (path !== '/etc/ringcast.json') throw new Error(`ENOENT: ${path}`)
   return typeof contents === 'string' ? contents : JSON.stringify(contents)
-}
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
 }
 
 describe('defaults', () => {

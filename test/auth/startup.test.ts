@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'bun:test'
-import { ConfigError, loadConfig } from '../../src/config'
+import { loadConfig } from '../../src/config'
 import { AuthConfigError } from '../../src/server'
 import { startTestServer } from '../helpers/start-server'
 import { hsToken, keyPair, TEST_SECRET } from '../helpers/tokens'
 import { bearer, call } from './support'
+import { configError } from '../helpers/config-error'
 
 // Auth settings that cannot work stop start-up with one line naming the setting, and never
 // echo a secret; a running server never writes a token or ticket to its log.
@@ -15,15 +16,6 @@ const dir = mkdtempSync(join(tmpdir(), 'ringcast-startup-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const SHORT = 'hunter2-pw' // 10 characters: too short, and must never be printed
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError)
-    return error as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
 
 /** Runs `ringcast serve` from source with these arguments; resolves with its exit code and stderr. */
 async function serve(args: string[]): Promise<{ code: number; stderr: string }> {
