@@ -125,7 +125,8 @@ export class WsClient implements Connection, TopicMember {
     this.send(JSON.stringify(message))
   }
 
-  error(ids: { ref?: string; sub?: string }, error: unknown): void {
+  /** An `error` frame naming what it answers (`ref`, `sub`, or the `group` of a settle op). */
+  error(ids: { ref?: string; sub?: string; group?: string }, error: unknown): void {
     const e = error instanceof RingcastError ? error : new RingcastError('internal', 'Internal error.')
     this.reply({ op: 'error', ...ids, error: { code: e.code, message: e.message, ...(e.hint && { hint: e.hint }), ...e.extra } })
   }

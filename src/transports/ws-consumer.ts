@@ -71,10 +71,7 @@ export class WsConsumers {
 
   /** ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error. */
   settle(client: WsClient, frame: WsSettle): void {
-    const fail = (error: unknown) => {
-      const e = error instanceof RingcastError ? error : new RingcastError('internal', 'Internal error.')
-      client.reply({ op: 'error', ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group, error: { code: e.code, message: e.message, ...(e.hint && { hint: e.hint }), ...e.extra } })
-    }
+    const fail = (error: unknown) => client.error({ ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group }, error)
     const report = (notHeld: number[]) => {
       if (notHeld.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${notHeld.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: notHeld }))
     }
