@@ -19,6 +19,13 @@ export class Filter {
     this.key = JSON.stringify([this.patterns, this.types ? [...this.types].sort() : null, this.correlationId])
   }
 
+  /** The selector of a subscription to this filter alone; built once, since pollers subscribe anew for every wait. */
+  get selector(): Selector {
+    return (this.single ??= new Selector([this]))
+  }
+
+  private single: Selector | undefined
+
   matchesStream(name: string): boolean {
     for (const p of this.patterns) if (matches(p, name)) return true
     return false

@@ -3,9 +3,11 @@ import { RingcastError } from './errors'
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/
 const MAX_TOKENS = 16
 const MAX_LENGTH = 255
+const VALID_NAME = /^[A-Za-z0-9_-]{1,64}(?:\.[A-Za-z0-9_-]{1,64}){0,15}$/
 
 /** Why `name` is not a valid stream name, or null when it is. */
 export function streamNameProblem(name: string): string | null {
+  if (name.length <= MAX_LENGTH && VALID_NAME.test(name)) return null
   if (name.length === 0) return 'stream name is empty'
   if (name.length > MAX_LENGTH) return `stream name is longer than ${MAX_LENGTH} characters`
   const tokens = name.split('.')

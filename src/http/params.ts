@@ -7,7 +7,7 @@ const filters = new Map<string, Filter>()
 
 /** A filter from request values; throws bad_pattern / bad_request with the offending value named. */
 export function filterOf(patterns: readonly string[], types?: readonly string[], correlationId?: string): Filter {
-  const key = JSON.stringify([patterns, types, correlationId])
+  const key = `${listKey(patterns)}${types ? listKey(types) : '-'}${correlationId === undefined ? '-' : listKey([correlationId])}`
   const known = filters.get(key)
   if (known) return known
   if (patterns.length === 0) throw new RingcastError('bad_request', 'No stream given.', 'Name at least one stream or pattern, e.g. ?stream=jobs.*')
@@ -18,6 +18,13 @@ export function filterOf(patterns: readonly string[], types?: readonly string[],
   if (filters.size >= 1024) filters.clear()
   filters.set(key, filter)
   return filter
+}
+
+/** Self-delimiting, so no two different inputs share a cache key, whatever characters they hold. */
+function listKey(values: readonly string[]): string {
+  let key = `${values.length}#`
+  for (const v of values) key += `${v.length}:${v}`
+  return key
 }
 
 /** `stream=` and `types=` may be repeated or comma-separated. */

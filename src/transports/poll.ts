@@ -1,6 +1,6 @@
 import type { Event } from '../core/event'
 import type { Batch, Feed, Subscriber } from '../core/feed'
-import { type Filter, Selector } from '../core/filter'
+import type { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
 import type { ReadResult } from '../core/reader'
 import type { Metrics } from '../metrics'
@@ -88,7 +88,7 @@ export class PollTransport {
         this.connections.remove(w)
       })
       this.connections.add(waiter) // throws past a connection limit, before anything is held
-      waiter.feed = this.hub.subscribe(new Selector([request.filter]), waiter)
+      waiter.feed = this.hub.subscribe(request.filter.selector, waiter)
       waiter.start()
     })
   }

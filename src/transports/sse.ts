@@ -1,6 +1,6 @@
 import { sseChunk, sseControl } from '../core/event'
 import type { Batch, Feed, Subscriber } from '../core/feed'
-import { type Filter, Selector } from '../core/filter'
+import type { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
 import type { Metrics } from '../metrics'
 import { type Connection, type Connections, connectionId } from './connections'
@@ -199,7 +199,7 @@ class SseSession implements Subscriber, Connection {
   private goLive(): void {
     if (this.isDisposed) return
     if (this.owner.hub.isClosed(this.request.filter)) return this.end()
-    this.feed = this.owner.hub.subscribe(new Selector([this.request.filter]), this)
+    this.feed = this.owner.hub.subscribe(this.request.filter.selector, this)
   }
 
   private send(bytes: Uint8Array, lastId: number, count: number): void {

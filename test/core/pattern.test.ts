@@ -32,6 +32,7 @@ describe('stream names', () => {
     ['star', 'jobs.*', /token "\*"/],
     ['double star', 'jobs.**', /token "\*\*"/],
     ['non-ASCII letter', 'jöbs', /token/],
+    ['trailing newline', 'jobs\n', /token "jobs\n"/],
   ]
 
   test.each(valid)('%s is valid', (_, name) => {

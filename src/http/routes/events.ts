@@ -61,7 +61,9 @@ async function respond(d: AppDeps, patterns: string[], q: EventsParams, request:
       return caller.client
     },
     expiresAtMs: grants.expiresAtMs,
-    signal: request.signal,
+    get signal() {
+      return request.signal
+    },
   })
   return new Response(pageJson(page), { headers: { 'Content-Type': 'application/json' } })
 }
