@@ -37,7 +37,19 @@ function numberAfter(text: string, key: string): number {
  */
 export function orderKey(id: string): number {
   const colon = id.indexOf(':')
-  if (colon < 0) return /^\d+$/.test(id) ? Number(id) : NaN
-  const time = id.slice(0, colon), tag = id.slice(colon + 1)
-  return /^\d+$/.test(time) && /^\d+$/.test(tag) ? Number(time) * 1e6 + Number(tag) : NaN
+  if (colon < 0) return isDigits(id, 0, id.length) ? Number(id) : NaN
+  return isDigits(id, 0, colon) && isDigits(id, colon + 1, id.length) ? Number(id.slice(0, colon)) * 1e6 + Number(id.slice(colon + 1)) : NaN
 }
+
+/** Where the run of ASCII digits starting at `from` ends. */
+export function digitsEnd(text: string, from: number): number {
+  let end = from
+  while (end < text.length) {
+    const c = text.charCodeAt(end)
+    if (c < 48 || c > 57) break
+    end++
+  }
+  return end
+}
+
+const isDigits = (text: string, from: number, to: number): boolean => to > from && digitsEnd(text, from) >= to

@@ -1,11 +1,12 @@
 import type { Target } from '../targets/target.ts'
+import { HttpConnection } from './http-conn.ts'
 import type { Subscriber } from './subscriber.ts'
 
-/** HTTP long-poller: one request in flight, each answer's cursor feeds the next request. */
+/** HTTP long-poller on one keep-alive connection: one request in flight, each answer's cursor feeds the next. */
 export class PollClient {
   private cursor: string | null = null
   private isClosing = false
-  private abort = new AbortController()
+  private conn: HttpConnection | null = null
 
   constructor(private target: Target, readonly sub: Subscriber, private onLive: () => void) {}
 
@@ -18,7 +19,7 @@ export class PollClient {
 
   close(): void {
     this.isClosing = true
-    this.abort.abort()
+    this.conn?.close()
   }
 
   private async loop(): Promise<void> {
@@ -28,16 +29,17 @@ export class PollClient {
     this.onLive()
     while (!this.isClosing) {
       const req = t.poll!(sub.streams[0], this.cursor)
+      const url = new URL(req.url)
+      this.conn ??= new HttpConnection(url.hostname, Number(url.port || 80))
       try {
-        const res = await fetch(req.url, { headers: req.headers, signal: this.abort.signal })
-        const body = await res.text()
+        const res = await this.conn.get(url.pathname + url.search, req.headers)
         if (res.status >= 400 && res.status !== 408 && res.status !== 304) {
           sub.errors++
           sub.sink.control(`poll-http-${res.status}`)
           await Bun.sleep(100)
           continue
         }
-        const page = t.pollParse!(res, body, this.cursor)
+        const page = t.pollParse!(res, this.cursor)
         for (const e of page.events) sub.deliverStamp(e.stamp, e.id)
         this.cursor = page.cursor
       } catch {

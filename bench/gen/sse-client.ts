@@ -55,7 +55,7 @@ export class SseClient {
         port: Number(url.port || 80),
         socket: {
           open: (s) => { s.write(head) },
-          data: (_s, buf) => parser.feed(buf.toString('latin1')),
+          data: (_s, buf) => parser.feed(buf),
           close: () => this.closed(),
           error: () => { sub.errors++ },
         },

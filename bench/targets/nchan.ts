@@ -29,10 +29,10 @@ export function nchan(spec: TargetSpec): Target {
       }
       return { url: `${base}/sub/${stream}`, headers }
     },
-    pollParse(res, body, cursor) {
+    pollParse(res, cursor) {
       if (res.status !== 200) return { events: [], cursor }
       // nchan_longpoll_multipart_response raw: several messages, newline-separated.
-      const events = body.split('\n').map(readStamp).filter((s): s is Stamp => s !== null).map((stamp) => ({ stamp, id: null }))
+      const events = res.body.split('\n').map(readStamp).filter((s): s is Stamp => s !== null).map((stamp) => ({ stamp, id: null }))
       const time = res.headers.get('last-modified'), tag = res.headers.get('etag')
       return { events, cursor: time && tag ? JSON.stringify([time, tag]) : cursor }
     },

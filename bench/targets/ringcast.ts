@@ -1,4 +1,4 @@
-import type { Stamp } from '../gen/payload.ts'
+import { digitsEnd, type Stamp } from '../gen/payload.ts'
 import type { Target, TargetSpec } from './target.ts'
 
 const json = { 'content-type': 'application/json' }
@@ -31,8 +31,8 @@ export function ringcast(spec: TargetSpec): Target {
       return op === 'ok' ? { kind: 'ready' } : { kind: 'other', what: `ws-${op}` }
     },
     poll: (stream, cursor) => ({ url: `${base}/v1/streams/${stream}/events?after=${cursor ?? 0}&wait=30&limit=1000`, headers: { accept: 'application/json' } }),
-    pollParse(_res, body, cursor) {
-      const page = JSON.parse(body) as { events: { id: number; data: Stamp }[]; next: number }
+    pollParse(res, cursor) {
+      const page = JSON.parse(res.body) as { events: { id: number; data: Stamp }[]; next: number }
       const events = page.events.map((e) => ({ stamp: e.data, id: String(e.id) }))
       return { events, cursor: page.next != null ? String(page.next) : cursor }
     },
@@ -43,7 +43,7 @@ export function ringcast(spec: TargetSpec): Target {
 function idOf(text: string): string | null {
   const at = text.indexOf('"id":')
   if (at < 0) return null
-  const m = /^\d+/.exec(text.slice(at + 5, at + 30))
-  return m ? m[0] : null
+  const end = digitsEnd(text, at + 5)
+  return end > at + 5 ? text.slice(at + 5, end) : null
 }
 

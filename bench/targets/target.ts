@@ -1,3 +1,4 @@
+import type { HttpResponse } from '../gen/http-conn.ts'
 import type { Stamp } from '../gen/payload.ts'
 
 /** Serializable description of a target, sent to generator workers, which rebuild the adapter from it. */
@@ -33,7 +34,7 @@ export interface Target {
   wsFrame?(text: string): WsFrame
   /** Long-poll request from cursor (null: from the start of a fresh stream). */
   poll?(stream: string, cursor: string | null): HttpRequest
-  pollParse?(res: Response, body: string, cursor: string | null): { events: { stamp: Stamp; id: string | null }[]; cursor: string | null }
+  pollParse?(res: HttpResponse, cursor: string | null): { events: { stamp: Stamp; id: string | null }[]; cursor: string | null }
   /** A GET that reads a page of stored events (autocannon's polling run), if the target has one. */
   readPage?(stream: string): string
 }
