@@ -21,7 +21,7 @@ export function checks(results: ScenarioResult[]): Check[] {
   }
   fanout('sse-100', 'sse-100', ['sse'])
   fanout('ws-100', 'ws-100', ['ws'])
-  fanout('mixed-50', 'mixed-50', ['sse', 'ws'])
+  fanout('mixed-20', 'mixed-20', ['sse', 'ws'])
   const sse = of('sse-100')
   if (sse) {
     const rss = Math.max(sse.server!.rssConnectedKb, sse.server!.rssEndKb)
