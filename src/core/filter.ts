@@ -10,6 +10,7 @@ export class Filter {
   readonly key: string
   /** Whether every pattern is a plain stream name. */
   readonly isExact: boolean
+  private single: Selector | undefined
 
   constructor(patterns: readonly string[], types?: readonly string[] | null, correlationId?: string | null) {
     this.patterns = [...new Set(patterns)].sort()
@@ -23,8 +24,6 @@ export class Filter {
   get selector(): Selector {
     return (this.single ??= new Selector([this]))
   }
-
-  private single: Selector | undefined
 
   matchesStream(name: string): boolean {
     for (const p of this.patterns) if (matches(p, name)) return true
