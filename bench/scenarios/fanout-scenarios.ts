@@ -44,6 +44,21 @@ function mixed(rate: number): Scenario {
   return scenario
 }
 
+// Long-polling alone: every event answers all 200 and each comes straight back, so the row's server µs per
+// delivery is the cost of one long-poll round trip (10 k requests/s).
+const longPoll: Scenario = {
+  name: 'poll-50',
+  title: '200 long-pollers, one stream, 50 events/s',
+  run(ctx) {
+    if (!ctx.target.caps.poll) return Promise.resolve(skipped(longPoll, ctx, 'no long-polling'))
+    const streams = ['b.poll-50']
+    return runFanout(ctx, {
+      scenario: 'poll-50', title: longPoll.title, streams,
+      subs: subsOn('poll', sized(ctx, 200, 20), streams), rate: 50, durationMs: sized(ctx, 10_000, 2_000),
+    })
+  },
+}
+
 const manyStreams: Scenario = {
   name: 'streams-100',
   title: '1000 SSE subscribers over 100 streams, round-robin publishing, 1000 events/s in all',
@@ -86,5 +101,5 @@ const storm: Scenario = {
 
 export const fanoutScenarios: Scenario[] = [
   oneStream('sse', 100), oneStream('sse', 1000), oneStream('ws', 100), oneStream('ws', 1000),
-  mixed(20), mixed(50), mixed(100), manyStreams, pattern, storm,
+  mixed(20), mixed(50), mixed(100), longPoll, manyStreams, pattern, storm,
 ]
