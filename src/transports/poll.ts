@@ -13,10 +13,10 @@ export interface PollRequest {
   sinceMs: number | null
   limit: number
   waitMs: number
-  remote: string
-  client: string
+  /** Read only by a long-poll that has to wait, as are `signal` and `expiresAtMs`. */
+  caller: { readonly remote: string; readonly client: string }
   expiresAtMs: number | null
-  signal: AbortSignal
+  signal: () => AbortSignal
 }
 
 /** A polling page; `next` is always the position to poll from next. */
@@ -114,15 +114,16 @@ class LongPoll implements Subscriber, Connection {
     private readonly resolve: (events: readonly Event[]) => void,
     private readonly release: (w: LongPoll) => void,
   ) {
-    this.remote = request.remote
-    this.client = request.client
+    this.remote = request.caller.remote
+    this.client = request.caller.client
     this.expiresAtMs = request.expiresAtMs
   }
 
   start(): void {
     this.timer = setTimeout(() => this.finish([]), this.request.waitMs)
-    if (this.request.signal.aborted) this.finish([])
-    else this.request.signal.addEventListener('abort', () => this.finish([]), { once: true })
+    const signal = this.request.signal()
+    if (signal.aborted) this.finish([])
+    else signal.addEventListener('abort', () => this.finish([]), { once: true })
   }
 
   patterns(): string[] {
