@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { type BinaryServer, exportNdjson, post, requireBinary, runBinary, spawnBinary, startBinary, tempDir } from '../helpers/binary'
+import { type BinaryServer, exportNdjson, post, requireBinary, type RunResult, runBinary, spawnBinary, startBinary, tempDir } from '../helpers/binary'
 
 beforeAll(() => {
   requireBinary()
@@ -44,16 +44,7 @@ describe('invalid settings stop start-up with one line naming the setting', () =
       const data = join(dir, `${c.name.replace(/\W+/g, '_')}.db`)
       // A valid port of its own (unless the case sets one), so a failure can only come from the setting under test.
       const setsPort = c.args.includes('--port') || c.env?.RINGCAST_PORT !== undefined
-      const { code, stdout, stderr } = await runBinary(['serve', '--data', data, ...(setsPort ? [] : ['--port', '0']), ...c.args], { env: c.env, timeoutMs: 4000 })
-      expect(code).not.toBe(0)
-      expect(code).not.toBeNull()
-      expect(stdout).toBe('')
-      const lines = stderr.split('\n').filter((l) => l !== '')
-      expect(lines).toHaveLength(1)
-      expect(lines[0]).toMatch(c.names)
-      // Nothing started: no listening line, no stack trace.
-      expect(stderr).not.toContain('listening')
-      expect(stderr).not.toMatch(/\n\s+at /)
+      expectRefusedInOneLine(await runBinary(['serve', '--data', data, ...(setsPort ? [] : ['--port', '0']), ...c.args], { env: c.env, timeoutMs: 4000 }), c.names)
     })
   }
 
@@ -90,14 +81,7 @@ describe('invalid settings stop start-up with one line naming the setting', () =
   ]
   for (const c of bad) {
     test(c.name, async () => {
-      const { code, stdout, stderr } = await runBinary(['serve', '--port', '0', ...c.setup()], { timeoutMs: 4000 })
-      expect(code).not.toBe(0)
-      expect(code).not.toBeNull()
-      expect(stdout).toBe('')
-      const lines = stderr.split('\n').filter((l) => l !== '')
-      expect(lines).toHaveLength(1)
-      expect(lines[0]).toMatch(c.names)
-      expect(stderr).not.toContain('listening')
+      expectRefusedInOneLine(await runBinary(['serve', '--port', '0', ...c.setup()], { timeoutMs: 4000 }), c.names)
     })
   }
 
@@ -235,3 +219,15 @@ describe('tail across a server restart', () => {
     expect(stderr).toContain('127.0.0.1:1')
   })
 })
+
+/** A refused start-up: non-zero exit, nothing on stdout, one stderr line naming the setting, nothing started, no stack. */
+function expectRefusedInOneLine({ code, stdout, stderr }: RunResult, names: RegExp): void {
+  expect(code).not.toBe(0)
+  expect(code).not.toBeNull()
+  expect(stdout).toBe('')
+  const lines = stderr.split('\n').filter((l) => l !== '')
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(names)
+  expect(stderr).not.toContain('listening')
+  expect(stderr).not.toMatch(/\n\s+at /)
+}

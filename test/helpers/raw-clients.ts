@@ -198,9 +198,9 @@ export class RawWsClient extends RawTcp {
   }
 }
 
-/** A counter's value from the Prometheus text at /metrics (0 when absent). */
-export async function metric(base: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text()
+/** A counter's value from the Prometheus text at /metrics (0 when absent); `headers` carry an admin token where needed. */
+export async function metric(base: string, name: string, labels = '', headers: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`, { headers })).text()
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0
 }

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { hsToken, TEST_SECRET } from '../helpers/tokens'
+import { metric } from '../helpers/raw-clients'
 import { publish, startTestServer, type TestServer } from '../helpers/start-server'
+import { hsToken, TEST_SECRET } from '../helpers/tokens'
 
 // Plain polls of one stream are answered by Bun's own route, everything else by the Elysia route behind it.
 // An unknown query parameter (which the API tolerates) sends a request the Elysia way, so each pair below
 // is the same request through both: they must answer alike.
-
-const rejected = async (base: string, code: string, headers: Record<string, string> = {}): Promise<number> => {
-  const text = await (await fetch(`${base}/metrics`, { headers })).text()
-  return Number(new RegExp(`ringcast_requests_rejected_total\\{code="${code}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
-}
 
 describe('plain polls and the Elysia route answer alike', () => {
   let server: TestServer
@@ -65,12 +61,13 @@ describe('refusals on the plain route', () => {
   afterAll(() => server.close())
 
   test('no token: 401 problem, counted like any refusal', async () => {
-    const before = await rejected(server.url, 'unauthorized', admin)
+    const unauthorized = () => metric(server.url, 'ringcast_requests_rejected_total', '{code="unauthorized"}', admin)
+    const before = await unauthorized()
     const res = await fetch(`${server.url}/v1/streams/plain.b/events?after=0`)
     expect(res.status).toBe(401)
     expect(res.headers.get('content-type')).toBe('application/problem+json')
     expect(((await res.json()) as { code: string }).code).toBe('unauthorized')
-    expect(await rejected(server.url, 'unauthorized', admin)).toBe(before + 1)
+    expect(await unauthorized()).toBe(before + 1)
   })
 
   test('a second waiting long-poll past the per-client cap: 429', async () => {
