@@ -1,6 +1,7 @@
 /** Stable error codes; http/problem.ts maps each to a status, ws to an error frame. */
 export type ErrorCode =
   | 'bad_request'
+  | 'invalid_request'
   | 'bad_name'
   | 'bad_pattern'
   | 'invalid_body'

@@ -63,6 +63,28 @@ export async function callerOf(d: AppDeps, request: Request, server: ServerLike 
   return new RequestCaller(grants, server, request)
 }
 
+// Callers authenticated while the body was being parsed, picked up by `authenticate`.
+const parsedCallers = new WeakMap<Request, Caller>()
+
+/**
+ * For `.onParse()`: Elysia parses a body before anything else, so a route with a body authenticates
+ * here first; a malformed body from an anonymous caller is then a 401, not a 400.
+ */
+export function authenticateBeforeParse(d: AppDeps) {
+  return async ({ request, server }: { request: Request; server: unknown }): Promise<undefined> => {
+    parsedCallers.set(request, await callerOf(d, request, server as ServerLike | null))
+    return undefined // let Elysia's own parser read the body
+  }
+}
+
+/**
+ * For `.derive()`: authenticates at Elysia's transform stage, before params, query and body are
+ * checked, so an anonymous request is a 401 whatever it sends and never learns a schema.
+ */
+export function authenticate(d: AppDeps) {
+  return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
+}
+
 /** The Bun server bits routes use, as Elysia's context exposes them. */
 export interface ServerLike {
   requestIP(request: Request): { address: string } | null

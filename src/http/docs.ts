@@ -1,5 +1,6 @@
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
+import { QUERY_REFERENCES } from './schemas'
 // Embedded in the binary: the host may be offline, so /docs must not load anything from a CDN.
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import swaggerJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
@@ -16,6 +17,7 @@ export function docs(version: string) {
         specPath: '/docs/json',
         provider: 'swagger-ui',
         exclude: { paths: [`${ASSETS}/swagger-ui-bundle.js`, `${ASSETS}/swagger-ui.css`] },
+        references: QUERY_REFERENCES as never,
         // An absolute spec URL: the plugin's relative `docs/json` breaks the page when opened as /docs/.
         swagger: { url: '/docs/json', cdn: `${ASSETS}/swagger-ui-bundle.js`, theme: `${ASSETS}/swagger-ui.css`, validatorUrl: 'none', autoDarkMode: false } as never,
         documentation: {

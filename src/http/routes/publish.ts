@@ -21,8 +21,8 @@ export function publishRoutes(d: AppDeps) {
     .post(
       '/v1/streams/:stream/events',
       async ({ params, request, server }) => {
-        const stream = streamOf(params.stream)
         const { grants, client } = await callerOf(d, request, server as ServerLike | null)
+        const stream = streamOf(params.stream)
         d.auth.requirePublish(grants, stream)
         const text = await readBody(request, d.config.maxPayload)
         const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
@@ -69,8 +69,8 @@ export function publishRoutes(d: AppDeps) {
     .post(
       '/v1/streams/:stream/close',
       async ({ params, request, server }) => {
-        const stream = streamOf(params.stream)
         const { grants } = await callerOf(d, request, server as ServerLike | null)
+        const stream = streamOf(params.stream)
         d.auth.requirePublish(grants, stream)
         await d.hub.close(stream)
         return streamInfo(d, d.hub.streams.get(stream)!)

@@ -3,9 +3,12 @@ import { RingcastError } from '../../core/errors'
 import { assertPattern, matches } from '../../core/pattern'
 import type { StreamState } from '../../core/streams'
 import { canSubscribe } from '../../auth/grants'
-import { type AppDeps, callerOf, type ServerLike } from '../deps'
+import { type AppDeps, authenticate, authenticateBeforeParse } from '../deps'
+import { queryReader } from '../query'
 import { streamOf } from '../params'
-import { Problem, StreamConfig, StreamInfo, StreamParams } from '../schemas'
+import { Problem, StreamConfig, StreamInfo, StreamListQuery, StreamParams } from '../schemas'
+
+const readListQuery = queryReader(StreamListQuery)
 
 export function streamInfo(d: AppDeps, s: StreamState) {
   return {
@@ -30,11 +33,13 @@ function known(d: AppDeps, name: string): StreamState {
 
 export function streamRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['streams'] } })
+    .onParse(authenticateBeforeParse(d))
+    .derive(authenticate(d))
     .get(
       '/v1/streams',
-      async ({ query, request, server }) => {
+      ({ request, caller: { grants } }) => {
+        const query = readListQuery(request.url)
         if (query.pattern) assertPattern(query.pattern)
-        const { grants } = await callerOf(d, request, server as ServerLike | null)
         const streams = []
         for (const s of d.hub.streams.all()) {
           // Tenants see only the streams their token may subscribe to.
@@ -45,28 +50,26 @@ export function streamRoutes(d: AppDeps) {
         return { streams }
       },
       {
-        query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }, { additionalProperties: true }),
         response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
         detail: { summary: 'List streams with their stats' },
       },
     )
     .get(
       '/v1/streams/:stream',
-      async ({ params, request, server }) => {
-        const { grants } = await callerOf(d, request, server as ServerLike | null)
+      ({ params, caller: { grants } }) => {
         d.auth.requireSubscribe(grants, [streamOf(params.stream)])
         return streamInfo(d, known(d, params.stream))
       },
       {
-      params: StreamParams,
-      response: { 200: StreamInfo, 404: Problem },
+        params: StreamParams,
+        response: { 200: StreamInfo, 404: Problem },
         detail: { summary: 'One stream: retained events, first/last id, settings, subscribers' },
       },
     )
     .put(
       '/v1/streams/:stream',
-      async ({ params, body, request, server }) => {
-        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+      ({ params, body, caller: { grants } }) => {
+        d.auth.requireAdmin(grants)
         const state = d.hub.configure(streamOf(params.stream), body)
         return streamInfo(d, state)
       },
@@ -79,8 +82,8 @@ export function streamRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/streams/:stream',
-      async ({ params, set, request, server }) => {
-        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+      ({ params, set, caller: { grants } }) => {
+        d.auth.requireAdmin(grants)
         known(d, params.stream)
         d.hub.delete(streamOf(params.stream))
         set.status = 204
