@@ -10,6 +10,7 @@ export const TARGETS: readonly TargetKind[] = ['source', 'binary']
 export interface Target {
   readonly kind: TargetKind
   readonly url: string
+  readonly port: number
   /** Stops the server and removes its temp dir. */
   close(): Promise<void>
 }
@@ -18,8 +19,8 @@ export interface Target {
 export async function startTarget(kind: TargetKind, flags: Record<string, string> = {}): Promise<Target> {
   if (kind === 'source') {
     const server = await startTestServer(flags)
-    return { kind, url: server.url, close: () => server.close() }
+    return { kind, url: server.url, port: server.port, close: () => server.close() }
   }
   const server = await startBinary({ args: Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]) })
-  return { kind, url: server.url, close: () => server.dispose() }
+  return { kind, url: server.url, port: server.port, close: () => server.dispose() }
 }
