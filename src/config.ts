@@ -25,6 +25,7 @@ export const SETTINGS = {
   durability: { schema: T.Union([T.Literal('normal'), T.Literal('full')]), default: 'normal', help: 'normal survives a killed process; full also survives power loss' },
   maxPayload: int(1, GiB, 'largest request body in bytes (413 past it)', 1024 * 1024),
   maxBatch: int(1, 100_000, 'most events in one publish request', 1000),
+  maxDepth: int(1, 1000, 'deepest nesting of arrays and objects in an event\'s data (400 past it)', 64),
   maxConnections: int(1, 10_000_000, 'live subscriptions in all (503 past it)', 100_000),
   maxConnectionsPerClient: int(1, 10_000_000, 'live subscriptions per client (429 past it)', 5000),
   publishRate: int(0, 100_000_000, 'events per second per client, burst of one second; 0 is unlimited', 0),
@@ -61,6 +62,7 @@ export interface Config {
   durability: 'normal' | 'full'
   maxPayload: number
   maxBatch: number
+  maxDepth: number
   maxConnections: number
   maxConnectionsPerClient: number
   publishRate: number

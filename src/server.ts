@@ -43,7 +43,10 @@ export async function startServer(config: Config, logger = new Logger(config.log
       patternDefaults: config.streams,
       dedupWindowSeconds: config.dedupWindow,
     },
-    { committed: (events, ms) => metrics.committed(events, ms) },
+    {
+      committed: (stats) => metrics.committed(stats),
+      failed: (message, error) => logger.error(message, { error: String((error as Error)?.stack ?? error) }),
+    },
   )
   // Consumer groups share the log's database file; leases still running at a restart are honoured.
   const groupLog = new SqliteGroupLog(log.db)
@@ -59,7 +62,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const connections = new Connections(config)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
-  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules(auth, publishRate))
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }))
   ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
@@ -68,7 +71,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
   const bun = app.server!
   ws.usePublish((topic, frame) => bun.publish(topic, frame))
-  retention.start()
+  retention.start(250, (error) => logger.error('retention pass failed', { error: String((error as Error)?.message ?? error) }))
 
   let stopping: Promise<void> | undefined
   return {

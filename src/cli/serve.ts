@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ConfigError, loadConfig } from '../config'
+import { guardProcess } from '../crash-guard'
 import { Logger } from '../logger'
 import { AuthConfigError, startServer } from '../server'
 import { DataFileInUseError } from '../store/sqlite-log'
@@ -38,6 +39,7 @@ export async function serve(flags: Record<string, string>, env: Record<string, s
   if (!config.jwtSecret && !config.jwtKey) {
     logger.warn('no --jwt-secret or --jwt-key: the server is OPEN, anyone who can reach it may publish, read and administer; it binds 127.0.0.1 unless --host is given')
   }
+  guardProcess(logger)
   logger.info('ringcast listening', { url: server.url, data: config.data, durability: config.durability })
 
   const shutdown = (signal: string) => {

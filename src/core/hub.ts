@@ -24,10 +24,22 @@ export interface HubOptions {
   dedupWindowSeconds: number
 }
 
-/** Observers the hub reports to (metrics); all optional and called synchronously. */
+/** What one group commit did, for metrics. */
+export interface CommitStats {
+  events: number
+  /** Publishes (requests, WebSocket frames, dead letters) answered with their stored events. */
+  publishes: number
+  duplicates: number
+  /** From the first publish of the batch until committed and fanned out. */
+  latencyMs: number
+}
+
+/** Observers the hub reports to (metrics, logs); all optional and called synchronously. */
 export interface HubHooks {
-  /** After each group commit and its fan-out; `latencyMs` runs from the first publish of the batch. */
-  committed?(events: number, latencyMs: number): void
+  /** After each group commit and its fan-out. */
+  committed?(stats: CommitStats): void
+  /** Something failed inside the publish pipeline; the publishes it hit were answered with an error, the hub goes on. */
+  failed?(message: string, error: unknown): void
   /** Streams that just closed or were deleted, after their last events went out. */
   ended?(streams: readonly string[]): void
 }
@@ -168,6 +180,17 @@ export class Hub {
     this.flushScheduled = false
     const pending = this.pending
     this.pending = []
+    try {
+      this.commitBatch(pending)
+    } catch (error) {
+      // Nothing was committed (a failure after the commit is caught inside): every publish of the batch is refused.
+      this.hooks.failed?.('publish batch failed before commit', error)
+      const failure = new RingcastError('internal', 'The server failed to store this batch; nothing was stored.', 'Retry the publish.')
+      for (const p of pending) p.reject(failure)
+    }
+  }
+
+  private commitBatch(pending: Pending[]): void {
     const nowMs = Date.now()
     const time = new Date(nowMs).toISOString()
     const dedupSince = nowMs - this.options.dedupWindowSeconds * 1000
@@ -186,6 +209,16 @@ export class Hub {
         outcomes.push(p.items === null ? [] : new RingcastError('stream_closed', `Stream "${p.stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.'))
         continue
       }
+      let datas: string[] = []
+      if (p.items !== null) {
+        try {
+          // The one step that can fail on one publish's own data: it fails alone, before it touches the batch.
+          datas = p.items.map((item) => JSON.stringify(item.data))
+        } catch (error) {
+          outcomes.push(new RingcastError('invalid_body', `The event data cannot be stored as JSON: ${(error as Error).message}`, 'Send plain JSON data.'))
+          continue
+        }
+      }
       if (!state.isStored) changed.set(p.stream, state)
       if (p.items === null) {
         closing.add(p.stream)
@@ -194,7 +227,8 @@ export class Hub {
         continue
       }
       const results: PublishResult[] = []
-      for (const item of p.items) {
+      for (let i = 0; i < p.items.length; i++) {
+        const item = p.items[i]
         if (item.key !== undefined) {
           const dedupKey = `${p.stream}\u0000${item.key}`
           const original = batchKeys.get(dedupKey) ?? this.log.findKey(p.stream, item.key, dedupSince)
@@ -209,10 +243,9 @@ export class Hub {
         const env: Envelope = { id, stream: p.stream, type: item.type, data: undefined, time }
         if (item.key !== undefined) env.key = item.key
         if (item.correlationId !== undefined) env.correlationId = item.correlationId
-        const data = JSON.stringify(item.data)
-        const event = new Event(env, envelopeJson(env, data))
+        const event = new Event(env, envelopeJson(env, datas[i]))
         if (!state.record.ephemeral) {
-          rows.push({ id, stream: p.stream, type: item.type, data, timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
+          rows.push({ id, stream: p.stream, type: item.type, data: datas[i], timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
         }
         fresh.push(event)
         results.push({ event, duplicate: false })
@@ -229,25 +262,41 @@ export class Hub {
     try {
       this.log.commit({ rows, keys, streams: records, lastId: id })
     } catch (error) {
+      this.hooks.failed?.('the event log could not commit', error)
       const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.')
       for (const p of pending) p.reject(failure)
       return
     }
     this.lastIssued = id
+    try {
+      this.applyCommitted(changed, closing, fresh)
+    } catch (error) {
+      // Committed: the publishes succeeded whatever a subscriber did with them.
+      this.hooks.failed?.('fan-out after commit failed', error)
+    }
+
+    let publishes = 0
+    let duplicates = 0
+    for (let i = 0; i < pending.length; i++) {
+      const outcome = outcomes[i]
+      if (outcome instanceof RingcastError) pending[i].reject(outcome)
+      else {
+        if (pending[i].items !== null) publishes++
+        for (const r of outcome) if (r.duplicate) duplicates++
+        pending[i].resolve(this.withOriginals(outcome, fresh))
+      }
+    }
+    this.hooks.committed?.({ events: fresh.length, publishes, duplicates, latencyMs: performance.now() - this.pendingSinceMs })
+  }
+
+  /** Committed events into rings and out to subscribers; closed streams end their exact subscriptions. */
+  private applyCommitted(changed: Map<string, StreamState>, closing: Set<string>, fresh: Event[]): void {
     for (const state of changed.values()) state.isStored = true
     for (const name of closing) this.streams.get(name)!.record.closed = true
-
     for (const event of fresh) this.append(event)
     this.fanOut(fresh)
     for (const name of closing) this.endExact(name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
     if (closing.size > 0) this.hooks.ended?.([...closing])
-    this.hooks.committed?.(fresh.length, performance.now() - this.pendingSinceMs)
-
-    for (let i = 0; i < pending.length; i++) {
-      const outcome = outcomes[i]
-      if (outcome instanceof RingcastError) pending[i].reject(outcome)
-      else pending[i].resolve(this.withOriginals(outcome, fresh))
-    }
   }
 
   /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
@@ -272,8 +321,10 @@ export class Hub {
       for (const feed of this.exactIndex.get(event.stream) ?? []) this.collect(perFeed, feed, event)
       for (const feed of this.wildcardFeeds) this.collect(perFeed, feed, event)
     }
-    for (const [feed, matched] of perFeed) feed.deliver(matched)
+    for (const [feed, matched] of perFeed) feed.deliver(matched, this.onSubscriberError)
   }
+
+  private readonly onSubscriberError = (error: unknown) => this.hooks.failed?.('a subscriber failed to take a batch', error)
 
   private collect(perFeed: Map<Feed, Event[]>, feed: Feed, event: Event): void {
     if (!feed.selector.matches(event)) return

@@ -97,7 +97,7 @@ export class WsClient implements Connection, TopicMember {
 
   publish(frame: WsPublish): void {
     const ref = frame.ref
-    this.ws.rules.publish(this.identity, this.ws.hub, frame).then(
+    this.ws.rules.publish(this.identity, frame).then(
       (result) => this.reply({ op: 'ok', ...(ref !== undefined && { ref }), ...result }),
       (error) => this.error(ref !== undefined ? { ref } : {}, error),
     )

@@ -27,7 +27,7 @@ export interface WsIdentity {
 /** Turns subscribe and publish frames into filters and events under the HTTP routes' rules (names, grants, rate). */
 export interface WsRules {
   filter(identity: WsIdentity, streams: readonly string[], types?: readonly string[], correlationId?: string): Filter
-  publish(identity: WsIdentity, hub: Hub, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
+  publish(identity: WsIdentity, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
 }
 
 const checks = {

@@ -4,6 +4,7 @@ import { PublishItem } from '../../transports/wire'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { streamOf } from '../params'
 import { parsePublishBody, readBody } from '../publish-body'
+import { publishAs } from '../publishing'
 import { Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
 import { streamInfo } from './streams'
 
@@ -21,17 +22,14 @@ export function publishRoutes(d: AppDeps) {
     .post(
       '/v1/streams/:stream/events',
       async ({ params, request, server }) => {
-        const { grants, client } = await callerOf(d, request, server as ServerLike | null)
+        const caller = await callerOf(d, request, server as ServerLike | null)
         const stream = streamOf(params.stream)
-        d.auth.requirePublish(grants, stream)
+        // Refused before the body is read: a client without the grant costs no upload.
+        d.auth.requirePublish(caller.grants, stream)
         const text = await readBody(request, d.config.maxPayload)
         const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
-        d.publishRate.take(client, items.length)
-        const results = await d.hub.publish(stream, items)
-        d.metrics.publishRequests++
-        const duplicates = results.filter((r) => r.duplicate).length
-        d.metrics.duplicates += duplicates
-        const status = duplicates === results.length ? 200 : 201
+        const results = await publishAs(d, caller, stream, items)
+        const status = results.every((r) => r.duplicate) ? 200 : 201
         const body = isBatch ? `[${results.map(resultJson).join(',')}]` : resultJson(results[0])
         return new Response(body, { status, headers: json })
       },
