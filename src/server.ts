@@ -8,6 +8,7 @@ import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
 import { createApp } from './http/app'
 import { Origins } from './http/cors'
+import { HostGuard } from './http/host-guard'
 import { PublishRate } from './http/publish-rate'
 import { wsRules } from './http/ws-rules'
 import type { AppDeps } from './http/deps'
@@ -42,6 +43,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
       defaults: { ringSize: config.ringSize, maxEvents: config.retentionEvents, maxAgeSeconds: config.retentionAge, ephemeral: false },
       patternDefaults: config.streams,
       dedupWindowSeconds: config.dedupWindow,
+      maxStreams: config.maxStreams,
     },
     {
       committed: (stats) => metrics.committed(stats),
@@ -66,7 +68,9 @@ export async function startServer(config: Config, logger = new Logger(config.log
   ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle }
+  const origins = new Origins(config.corsOrigin)
+  const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
 
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
   const bun = app.server!

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'too_many_connections'
   | 'too_many_client_connections'
+  | 'too_many_patterns'
+  | 'too_many_streams'
   | 'rate_limited'
   | 'unavailable'
   | 'internal'

@@ -2,6 +2,7 @@ import { RingcastError } from './errors'
 import { type Envelope, Event } from './event'
 import { Feed, type Subscriber } from './feed'
 import { type Filter, Selector } from './filter'
+import { PatternIndex } from './pattern-index'
 import type { Log, LogRow, StreamRecord } from './log'
 import { Reader } from './reader'
 import { envelopeJson, eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState } from './streams'
@@ -22,6 +23,8 @@ export interface HubOptions {
   defaults: StreamSettings
   patternDefaults?: readonly StreamDefault[]
   dedupWindowSeconds: number
+  /** Most streams kept; creating one more is refused. */
+  maxStreams?: number
 }
 
 /** What one group commit did, for metrics. */
@@ -62,8 +65,10 @@ export class Hub {
   private flushScheduled = false
   private pendingSinceMs = 0
   private readonly feeds = new Map<string, Feed>()
+  /** Every feed under each of its patterns: an event finds its feeds in O(its tokens + matches). */
+  private readonly index = new PatternIndex<Feed>()
+  /** Feeds whose selectors name only plain streams, by stream: they end when those streams close. */
   private readonly exactIndex = new Map<string, Set<Feed>>()
-  private readonly wildcardFeeds = new Set<Feed>()
   private lastIssued: number
 
   constructor(
@@ -97,13 +102,14 @@ export class Hub {
     if (!feed) {
       feed = new Feed(selector)
       this.feeds.set(selector.key, feed)
+      for (const pattern of selector.allPatterns()) this.index.add(pattern, feed)
       if (selector.isExact) {
         for (const name of selector.exactStreams()) {
           let set = this.exactIndex.get(name)
           if (!set) this.exactIndex.set(name, (set = new Set()))
           set.add(feed)
         }
-      } else this.wildcardFeeds.add(feed)
+      }
     }
     feed.members.add(subscriber)
     return feed
@@ -113,8 +119,8 @@ export class Hub {
     feed.members.delete(subscriber)
     if (feed.members.size > 0 || this.feeds.get(feed.selector.key) !== feed) return
     this.feeds.delete(feed.selector.key)
-    this.wildcardFeeds.delete(feed)
-    for (const name of feed.selector.exactStreams()) {
+    for (const pattern of feed.selector.allPatterns()) this.index.delete(pattern, feed)
+    if (feed.selector.isExact) for (const name of feed.selector.exactStreams()) {
       const set = this.exactIndex.get(name)
       set?.delete(feed)
       if (set?.size === 0) this.exactIndex.delete(name)
@@ -123,9 +129,10 @@ export class Hub {
 
   /** Connections whose selectors match the stream. */
   subscriberCount(stream: string): number {
+    const feeds = new Set<Feed>()
+    this.index.match(stream, (feed) => feeds.add(feed))
     let n = 0
-    for (const feed of this.exactIndex.get(stream) ?? []) n += feed.connections
-    for (const feed of this.wildcardFeeds) if (feed.selector.matchesStream(stream)) n += feed.connections
+    for (const feed of feeds) n += feed.connections
     return n
   }
 
@@ -137,7 +144,7 @@ export class Hub {
 
   /** Applies new settings to a stream, creating it if needed. */
   configure(name: string, patch: Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>): StreamState {
-    const state = this.streams.getOrCreate(name)
+    const state = this.stateOf(name)
     if (patch.ephemeral !== undefined && patch.ephemeral !== state.record.ephemeral && state.events > 0) {
       // Its history lives in one place (log or ring); moving it silently would lose or strand events.
       throw new RingcastError('conflict', `Stream "${name}" has events; it cannot become ${patch.ephemeral ? 'ephemeral' : 'persistent'} now.`, 'Delete it first, or configure a new stream.')
@@ -204,7 +211,13 @@ export class Hub {
     let id = this.lastIssued
 
     for (const p of pending) {
-      const state = this.streams.getOrCreate(p.stream)
+      let state: StreamState
+      try {
+        state = this.stateOf(p.stream)
+      } catch (error) {
+        outcomes.push(error as RingcastError)
+        continue
+      }
       if (state.record.closed || closing.has(p.stream)) {
         outcomes.push(p.items === null ? [] : new RingcastError('stream_closed', `Stream "${p.stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.'))
         continue
@@ -299,6 +312,17 @@ export class Hub {
     if (closing.size > 0) this.hooks.ended?.([...closing])
   }
 
+  /** The stream's state, created in memory if new, unless that would pass --max-streams. */
+  private stateOf(name: string): StreamState {
+    const known = this.streams.get(name)
+    if (known) return known
+    const max = this.options.maxStreams ?? Number.POSITIVE_INFINITY
+    if (this.streams.size >= max) {
+      throw new RingcastError('too_many_streams', `The server holds its maximum of ${max} streams; "${name}" would be one more.`, 'Delete streams that are done (DELETE /v1/streams/{stream}), or raise --max-streams.')
+    }
+    return this.streams.getOrCreate(name)
+  }
+
   /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
   private append(event: Event): void {
     const state = this.streams.get(event.stream)!
@@ -317,22 +341,18 @@ export class Hub {
   private fanOut(events: readonly Event[]): void {
     if (events.length === 0 || this.feeds.size === 0) return
     const perFeed = new Map<Feed, Event[]>()
-    for (const event of events) {
-      for (const feed of this.exactIndex.get(event.stream) ?? []) this.collect(perFeed, feed, event)
-      for (const feed of this.wildcardFeeds) this.collect(perFeed, feed, event)
-    }
+    for (const event of events) this.index.match(event.stream, (feed) => this.collect(perFeed, feed, event))
     for (const [feed, matched] of perFeed) feed.deliver(matched, this.onSubscriberError)
   }
 
   private readonly onSubscriberError = (error: unknown) => this.hooks.failed?.('a subscriber failed to take a batch', error)
 
   private collect(perFeed: Map<Feed, Event[]>, feed: Feed, event: Event): void {
-    if (!feed.selector.matches(event)) return
     const list = perFeed.get(feed)
-    if (list) {
-      // A feed reached through several of its exact names must still get each event once.
-      if (list[list.length - 1] !== event) list.push(event)
-    } else perFeed.set(feed, [event])
+    // A feed reached through several of its patterns must still get each event once.
+    if (list?.[list.length - 1] === event || !feed.selector.matches(event)) return
+    if (list) list.push(event)
+    else perFeed.set(feed, [event])
   }
 
   private endExact(stream: string, shouldEnd: (feed: Feed) => boolean | undefined): void {

@@ -22,6 +22,7 @@ export function createApp(d: AppDeps, version: string) {
   const plain = plainStreamEvents(d)
   const streamEvents = async (request: Request, server: ServerLike): Promise<Response> => {
     try {
+      d.hostGuard.check(request)
       return (await plain(request, server)) ?? (await app.fetch(request))
     } catch (error) {
       return errorResponse(d, 'UNKNOWN', error, request, app)
@@ -46,6 +47,7 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 120,
     },
   })
+    .onRequest(({ request }) => d.hostGuard.check(request))
     .use(cors(d.origins))
     .onError(({ code, error, request }) => errorResponse(d, code, error, request, app))
     .use(docs(version))

@@ -10,6 +10,7 @@ import type { PollTransport } from '../transports/poll'
 import type { SseTransport } from '../transports/sse'
 import type { WsTransport } from '../transports/ws'
 import { isSameOrigin, type Origins } from './cors'
+import type { HostGuard } from './host-guard'
 import type { PublishRate } from './publish-rate'
 
 /** What the routes are given by main.ts; routes never build these themselves. */
@@ -26,6 +27,7 @@ export interface AppDeps {
   auth: Auth
   publishRate: PublishRate
   origins: Origins
+  hostGuard: HostGuard
   lifecycle: { isDraining: boolean }
 }
 

@@ -12,6 +12,8 @@ export function filterOf(patterns: readonly string[], types?: readonly string[],
   if (known) return known
   for (const p of patterns) assertPattern(p)
   const filter = new Filter(patterns, types, correlationId)
+  // Only small filters are kept: the repeated ones are pollers', and a cache of 64-pattern filters would hold megabytes.
+  if (patterns.length > 8) return filter
   if (filters.size >= 1024) filters.clear()
   filters.set(key, filter)
   return filter

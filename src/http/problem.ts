@@ -17,6 +17,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   too_many_connections: 503,
   too_many_client_connections: 429,
+  too_many_patterns: 429,
+  too_many_streams: 507,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -35,6 +37,7 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 }
 
 export function statusOf(code: ErrorCode): number {

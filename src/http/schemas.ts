@@ -36,7 +36,11 @@ export const EventsQuery = T.Object({
   ...auth,
 })
 
-export const StreamListQuery = T.Object({ pattern: T.Optional(T.String({ minLength: 1, description: 'Only streams matching this pattern.' })) })
+export const StreamListQuery = T.Object({
+  pattern: T.Optional(T.String({ minLength: 1, description: 'Only streams matching this pattern.' })),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Streams per page.' })),
+  after: T.Optional(T.String({ minLength: 1, description: 'Start after this stream name (the `next` of the previous page).' })),
+})
 
 const SubscribeHeaders = T.Object({ 'Last-Event-ID': T.Optional(T.Integer({ minimum: 0, description: 'SSE resume position; wins over `after`.' })) })
 
@@ -80,6 +84,12 @@ export const StreamInfo = t.Object({
   maxEvents: T.Integer(),
   maxAgeSeconds: T.Integer(),
   subscribers: T.Integer(),
+})
+
+export const StreamList = t.Object({
+  streams: t.Array(StreamInfo),
+  total: T.Integer({ description: 'Streams matching the pattern that the token may see, over all pages.' }),
+  next: t.Union([t.String(), t.Null()], { description: 'Pass as `after` for the next page; null on the last page.' }),
 })
 
 export const ConnectionInfo = t.Object({

@@ -11,6 +11,8 @@ export interface Target {
   readonly kind: TargetKind
   readonly url: string
   readonly port: number
+  /** The server's process id (the binary only: the source runs inside the test process). */
+  readonly pid?: number
   /** Stops the server and removes its temp dir. */
   close(): Promise<void>
 }
@@ -22,5 +24,5 @@ export async function startTarget(kind: TargetKind, flags: Record<string, string
     return { kind, url: server.url, port: server.port, close: () => server.close() }
   }
   const server = await startBinary({ args: Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]) })
-  return { kind, url: server.url, port: server.port, close: () => server.dispose() }
+  return { kind, url: server.url, port: server.port, pid: server.pid, close: () => server.dispose() }
 }

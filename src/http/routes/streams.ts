@@ -1,12 +1,12 @@
 import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
-import { assertPattern, matches } from '../../core/pattern'
+import { assertPattern } from '../../core/pattern'
 import type { StreamState } from '../../core/streams'
 import { canSubscribe } from '../../auth/grants'
 import { type AppDeps, authenticate, authenticateBeforeParse } from '../deps'
 import { queryReader } from '../query'
 import { streamOf } from '../params'
-import { Problem, StreamConfig, StreamInfo, StreamListQuery, StreamParams } from '../schemas'
+import { Problem, StreamConfig, StreamInfo, StreamList, StreamListQuery, StreamParams } from '../schemas'
 
 const readListQuery = queryReader(StreamListQuery)
 
@@ -39,19 +39,22 @@ export function streamRoutes(d: AppDeps) {
       '/v1/streams',
       ({ request, caller: { grants } }) => {
         const query = readListQuery(request.url)
-        if (query.pattern) assertPattern(query.pattern)
-        const streams = []
-        for (const s of d.hub.streams.all()) {
-          // Tenants see only the streams their token may subscribe to.
-          if (query.pattern && !matches(query.pattern, s.name)) continue
-          if (grants.isAdmin || canSubscribe(grants, s.name)) streams.push(streamInfo(d, s))
-        }
-        streams.sort((a, b) => a.stream.localeCompare(b.stream))
-        return { streams }
+        const candidates = query.pattern ? d.hub.streams.matching([assertPattern(query.pattern)]) : [...d.hub.streams.all()]
+        // Tenants see only the streams their token may subscribe to.
+        const names = candidates.filter((s) => grants.isAdmin || canSubscribe(grants, s.name)).map((s) => s.name)
+        names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        const from = query.after === undefined ? 0 : upperBound(names, query.after)
+        const limit = query.limit ?? 1000
+        const page = names.slice(from, from + limit)
+        const streams = page.map((name) => streamInfo(d, d.hub.streams.get(name)!))
+        return { streams, total: names.length, next: from + limit < names.length ? page[page.length - 1] : null }
       },
       {
-        response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
-        detail: { summary: 'List streams with their stats' },
+        response: { 200: StreamList },
+        detail: {
+          summary: 'List streams with their stats, by name, a page at a time',
+          description: 'Streams the token may subscribe to, sorted by name. `total` counts every stream that matches; pass `next` as `after` for the following page (`next` is null on the last page).',
+        },
       },
     )
     .get(
@@ -90,4 +93,16 @@ export function streamRoutes(d: AppDeps) {
       },
       { params: StreamParams, detail: { summary: 'Delete a stream and its history', description: 'Subscriptions naming exactly it end. Ids are never reused.' } },
     )
+}
+
+/** Index of the first name sorting after `name`. */
+function upperBound(sorted: readonly string[], name: string): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] <= name) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
