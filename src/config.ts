@@ -39,6 +39,7 @@ export const SETTINGS = {
   jwtKey: { schema: T.String({ minLength: 1 }), help: 'PEM public key or JWKS file for RS256/ES256/EdDSA tokens' },
   jwtAudience: { schema: T.String({ minLength: 1 }), help: 'required token audience (aud)' },
   jwtIssuer: { schema: T.String({ minLength: 1 }), help: 'required token issuer (iss)' },
+  jwtMaxAge: int(1, 10 * 365 * 86400, 'refuse tokens without exp, or living longer than this many seconds (off by default; recommended)'),
   metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics without an admin token' },
   logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug, info, warn or error' },
 } satisfies Record<string, Setting>
@@ -80,6 +81,7 @@ export interface Config {
   jwtKey?: string
   jwtAudience?: string
   jwtIssuer?: string
+  jwtMaxAge?: number
   metricsPublic: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   /** Whether --host was given (with no auth key the server only binds loopback unless it was). */

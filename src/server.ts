@@ -65,7 +65,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }))
-  ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
+  ws.useConsumers(new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
   const origins = new Origins(config.corsOrigin)
@@ -115,7 +115,7 @@ function createAuth(config: Config): Auth {
   }
   if (!config.jwtSecret && keyText === undefined) return new Auth(null, new Tickets())
   try {
-    const verifier = new JwtVerifier({ secret: config.jwtSecret, keyText, audience: config.jwtAudience, issuer: config.jwtIssuer })
+    const verifier = new JwtVerifier({ secret: config.jwtSecret, keyText, audience: config.jwtAudience, issuer: config.jwtIssuer, maxAgeSeconds: config.jwtMaxAge })
     return new Auth(verifier, new Tickets(config.jwtSecret))
   } catch (error) {
     throw new AuthConfigError(`invalid --jwt-key ${config.jwtKey}: not a PEM public key or JWKS (${(error as Error).message})`)

@@ -63,6 +63,9 @@ export const PollPage = t.Object({
 
 export const StoredEvent = t.Composite([Envelope, t.Object({ duplicate: t.Optional(t.Literal(true)) })])
 
+/** A dedup hit answered to a caller that may publish to the stream but not read it. */
+export const DuplicateRef = t.Object({ id: T.Integer({ minimum: 1 }), stream: t.String(), duplicate: t.Literal(true) })
+
 export const StreamConfig = t.Object(
   {
     ringSize: t.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),

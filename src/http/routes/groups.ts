@@ -47,9 +47,8 @@ export function groupRoutes(d: AppDeps) {
   const admin = (grants: Grants) => d.auth.requireAdmin(grants)
   /** Workers need a token (not a ticket) whose subscribe grants cover every pattern the group reads. */
   const worker = (name: string, grants: Grants) => {
-    const group = d.groups.known(name)
-    d.auth.requireWork(grants, group.config.streams)
-    return group
+    d.auth.requireWork(grants, name, d.groups.get(name)?.config.streams)
+    return d.groups.known(name)
   }
   return new Elysia({ detail: { tags: ['groups'] } })
     .onParse(authenticateBeforeParse(d))
