@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { eventually, publishEvents, publisherLoops, publishN, streamInfo } from '../helpers/publisher'
-import { metric, RawSseClient, RawWsClient } from '../helpers/raw-clients'
+import { metric, RawSseClient, RawWsClient, serverSocketState } from '../helpers/raw-clients'
 import { startTarget, type Target, TARGETS } from '../helpers/targets'
 import { type Envelope, type SubscribeOptions, type Subscriber, type TransportName, transports } from '../helpers/subscriber'
 
@@ -213,11 +213,16 @@ describe.each(TARGETS)('%s', (kind) => {
         raw.send({ op: 'subscribe', sub: 's', streams: [stream] })
         await raw.until(() => raw.messages().some((m) => m.op === 'ok'), 5000, 'subscribe ok')
       }
+      const clientPort = raw.socket.localPort!
       raw.pause()
       try {
         const acked = await flood(base, stream, async () => (await metric(base, ...counter)) > before)
         expect(await metric(base, ...counter)).toBe(before + 1)
         expect(ids(await normal.collect(acked.length, 20_000))).toEqual(acked)
+        if (transport === 'sse') {
+          // Ended for real while the client still reads nothing: no socket left waiting behind unread bytes.
+          await eventually(async () => serverSocketState(tight.port, clientPort) === null, 5000, 'the server end of the slow socket to be gone')
+        }
         raw.resume()
         if (raw instanceof RawWsClient) {
           await raw.until(() => raw.closeCode() !== undefined, 10_000, 'close frame')
