@@ -46,7 +46,7 @@ export function streamRoutes(d: AppDeps) {
       },
       {
         query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }, { additionalProperties: true }),
-        response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
+        response: { 200: t.Object({ streams: t.Array(StreamInfo) }), 400: Problem, 401: Problem },
         detail: { summary: 'List streams with their stats' },
       },
     )
