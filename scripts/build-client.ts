@@ -62,7 +62,10 @@ function declarations(): void {
   } finally {
     rmSync(temp, { recursive: true, force: true })
   }
-  const types = Object.entries(WIRE_TYPES).map(([name, schema]) => `export type ${name} = ${body(schema, '')}\n`)
+  // Each type keeps the doc comment it has in src/client/types.ts.
+  const source = readFileSync(join(ROOT, 'src/client/types.ts'), 'utf8')
+  const docs = new Map([...source.matchAll(/^(\/\*\*.*\*\/)\nexport type (\w+) =/gm)].map(([, doc, name]) => [name, `${doc}\n`]))
+  const types = Object.entries(WIRE_TYPES).map(([name, schema]) => `${docs.get(name) ?? ''}export type ${name} = ${body(schema, '')}\n`)
   writeFileSync(join(OUT, 'types.d.ts'), `// Printed by scripts/build-client.ts from the schemas the server validates with.\n${types.join('')}`)
 }
 

@@ -10,6 +10,8 @@ export interface RequestOptions {
   isRetried?: boolean
   /** How many times (default: the client's `retries`). */
   retries?: number
+  /** Told of each failure that is retried. */
+  onRetry?: (error: RingcastError) => void
 }
 
 /** The server's HTTP API: base URL, bearer token, problem+json errors, retries. */
@@ -43,11 +45,9 @@ export class Http {
 
   /** A JSON request and its JSON answer (undefined when empty), retried while transient when `isRetried`. */
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const init: RequestInit = { method, signal: options.signal, headers: { Accept: 'application/json', ...options.headers } }
-    if (options.body !== undefined) {
-      init.body = JSON.stringify(options.body)
-      ;(init.headers as Record<string, string>)['Content-Type'] = 'application/json'
-    }
+    const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+    const init: RequestInit = { method, headers, signal: options.signal, body: options.body === undefined ? undefined : JSON.stringify(options.body) }
     for (let attempt = 0; ; attempt++) {
       try {
         const text = await (await this.fetch(path, init)).text()
@@ -57,6 +57,7 @@ export class Http {
         // A body cut short is a network failure like any other.
         const e = error instanceof RingcastError ? error : unreachable(error)
         if (!options.isRetried || !e.isTransient || attempt >= (options.retries ?? this.retries)) throw e
+        options.onRetry?.(e)
         await sleep(e.retryAfterSec ? e.retryAfterSec * 1000 : delayMs(attempt, this.backoff), options.signal)
       }
     }

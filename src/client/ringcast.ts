@@ -78,9 +78,8 @@ export class Ringcast {
     const consumer = options.consumer ?? `worker-${randomKey().slice(0, 8)}`
     const concurrency = options.concurrency ?? 1
     const isPush = (options.transport ?? (this.options.transport === 'ws' ? 'ws' : 'pull')) === 'ws'
-    const report = (error: unknown) => worker.report(error)
-    const source = isPush ? pushSource(this.socket(), group, consumer, concurrency, report) : pullSource(this.http, group, consumer, options.waitSec ?? 20, report)
-    const worker: Worker = new Worker(group, consumer, handler, source, concurrency, options.retryDelay ?? {})
+    const source = isPush ? pushSource(this.socket(), group, consumer, concurrency) : pullSource(this.http, group, consumer, options.waitSec ?? 20)
+    const worker = new Worker(group, consumer, handler, source, concurrency, options.retryDelay ?? {})
     this.workers.add(worker)
     return worker
   }
@@ -137,13 +136,13 @@ export class Ringcast {
   private async start(sub: Subscription, mux: WsMux | undefined): Promise<void> {
     if (sub.position === undefined) {
       try {
-        const page = await this.http.json<{ next: number }>('GET', `/v1/events?${queryOf(sub.filter, { limit: 1 })}`, { isRetried: true, retries: Infinity, signal: sub.signal })
+        const page = await this.http.json<{ next: number }>('GET', `/v1/events?${queryOf(sub.filter, { limit: 1 })}`, { isRetried: true, retries: Infinity, signal: sub.signal, onRetry: (e) => sub.report(e) })
         sub.position = sub.lastId = page.next
       } catch (error) {
         return sub.end(error as Error)
       }
     }
-    if (mux) followWs(sub, mux)
+    if (mux) followWs(sub, mux, this.http)
     else await followSse(sub, this.http, this.options.idleMs ?? 45_000)
   }
 }

@@ -1,4 +1,4 @@
-import { RingcastError } from './errors'
+import { type RingcastError, unreachable } from './errors'
 import { queryOf } from './filter'
 import type { Http } from './http'
 import { delayMs, sleep } from './retry'
@@ -76,7 +76,7 @@ export async function followSse(sub: Subscription, http: Http, idleMs: number): 
     if (outcome === 'ended') return sub.end()
     if (outcome === 'expired') http.token.expire()
     else {
-      sub.setState('reconnecting')
+      if (sub.state === 'open') sub.setState('reconnecting')
       await sleep(delayMs(attempt++, http.backoff), sub.signal)
     }
   }
@@ -88,13 +88,14 @@ async function connect(sub: Subscription, http: Http, idleMs: number, opened: ()
   sub.signal.addEventListener('abort', abort)
   let idle: ReturnType<typeof setTimeout> | undefined
   try {
-    const response = await http.fetch(`/v1/events?${queryOf(sub.filter, { after: sub.position })}`, {
+    // Heartbeats at a third of idleMs, so only a dead connection is ever silent that long.
+    const heartbeat = Math.min(300, Math.max(1, Math.round(idleMs / 3000)))
+    const response = await http.fetch(`/v1/events?${queryOf(sub.filter, { after: sub.position, heartbeat })}`, {
       headers: { Accept: 'text/event-stream' },
       signal: aborter.signal,
-      cache: 'no-store',
     })
     // 204: the stream is closed and nothing is left to replay.
-    if (response.status === 204 || !response.body) return 'ended'
+    if (response.status === 204) return 'ended'
     opened()
     sub.setState('open')
     let outcome: Outcome = 'dropped'
@@ -106,11 +107,10 @@ async function connect(sub: Subscription, http: Http, idleMs: number, opened: ()
       else if (frame.event === 'end') outcome = 'ended'
       else if (frame.event === 'expired') outcome = 'expired'
     })
-    const reader = response.body.getReader()
+    const reader = response.body!.getReader()
     const decoder = new TextDecoder()
     for (;;) {
       await sub.ready()
-      // Heartbeats come every few seconds: silence past idleMs means a dead connection.
       idle = setTimeout(abort, idleMs)
       const { value, done } = await reader.read()
       clearTimeout(idle)
@@ -119,7 +119,7 @@ async function connect(sub: Subscription, http: Http, idleMs: number, opened: ()
     }
   } catch (error) {
     if (aborter.signal.aborted && !sub.signal.aborted) return 'dropped'
-    throw error instanceof RingcastError || sub.signal.aborted ? error : new RingcastError(0, 'unreachable', `Connection lost: ${(error as Error).message}`)
+    throw sub.signal.aborted ? error : unreachable(error)
   } finally {
     clearTimeout(idle)
     sub.signal.removeEventListener('abort', abort)

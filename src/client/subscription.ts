@@ -2,6 +2,7 @@ import { Emitter } from './emitter'
 import type { Filter } from './filter'
 import type { Envelope, Gap, Reset } from './types'
 
+/** `connecting` until first open; `reconnecting` after a connection was lost. */
 export type SubscriptionState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
 export interface SubscriptionEvents extends Record<string, unknown> {

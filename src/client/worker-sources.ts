@@ -1,24 +1,24 @@
 import type { Http } from './http'
 import { delayMs, sleep } from './retry'
 import type { Delivery, Settled } from './types'
-import type { SettleOp, WorkerSource } from './worker'
+import type { SettleOp, WorkerSink, WorkerSource } from './worker'
 import { frameError, type WsMember, type WsMux } from './ws'
 
 /** Pull: claims that long-poll for up to `waitSec`, settled over HTTP. */
-export function pullSource(http: Http, group: string, consumer: string, waitSec: number, report: (error: unknown) => void): WorkerSource {
+export function pullSource(http: Http, group: string, consumer: string, waitSec: number): WorkerSource {
   const path = `/v1/groups/${encodeURIComponent(group)}`
   return {
-    async run(take, room, signal) {
+    async run(worker, signal) {
       for (let attempt = 0; !signal.aborted; ) {
-        const max = await room()
+        const max = await worker.room()
         if (signal.aborted) return
         try {
           const { deliveries } = await http.json<{ deliveries: Delivery[] }>('POST', `${path}/claim`, { body: { consumer, max, wait: waitSec }, signal })
           attempt = 0
-          for (const d of deliveries) take(d)
+          for (const d of deliveries) worker.take(d)
         } catch (error) {
           if (signal.aborted) return
-          report(error)
+          worker.report(error)
           await sleep(delayMs(attempt++, http.backoff), signal)
         }
       }
@@ -32,29 +32,29 @@ export function pullSource(http: Http, group: string, consumer: string, waitSec:
 }
 
 /** Push: a consume subscription on the client's WebSocket with `max` credit; settle frames are answered only on failure. */
-export function pushSource(mux: WsMux, group: string, consumer: string, max: number, report: (error: unknown) => void): WorkerSource {
-  let take: (d: Delivery) => void = () => {}
+export function pushSource(mux: WsMux, group: string, consumer: string, max: number): WorkerSource {
+  let worker: WorkerSink | undefined
   let isStopped = false
   let refusals = 0
   const member: WsMember = {
     sub: mux.id('c'),
     group,
-    start: () => ({ op: 'consume', sub: member.sub, group, consumer, max }),
+    start: () => void mux.send({ op: 'consume', sub: member.sub, group, consumer, max }),
     onFrame(frame) {
-      if (frame.op === 'delivery') take(frame as unknown as Delivery)
+      if (frame.op === 'delivery') worker?.take(frame as unknown as Delivery)
       else if (frame.op === 'ok') refusals = 0
-      else if (frame.op === 'end') report(new Error(`group "${group}" was deleted`))
+      else if (frame.op === 'end') worker?.report(new Error(`group "${group}" was deleted`))
       else if (frame.op === 'error') {
         // Either a settle failed (named by group) or the consume was refused (named by sub: asked again later).
-        report(frameError(frame))
-        if (frame.sub === member.sub) setTimeout(() => isStopped || mux.send(member.start()), delayMs(refusals++, mux.backoff))
+        worker?.report(frameError(frame))
+        if (frame.sub === member.sub) setTimeout(() => isStopped || member.start(), delayMs(refusals++, mux.backoff))
       }
     },
-    onDrop: report,
+    onDrop: (error) => worker?.report(error),
   }
   return {
-    async run(takeDelivery, _room, signal) {
-      take = takeDelivery
+    async run(sink, signal) {
+      worker = sink
       mux.add(member)
       await new Promise((resolve) => signal.addEventListener('abort', resolve))
     },

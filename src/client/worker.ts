@@ -32,10 +32,18 @@ export type Handler = (event: Envelope, delivery: DeliveryInfo) => unknown
 /** @internal */
 export type SettleOp = 'ack' | 'nack' | 'extend'
 
+/** @internal What a source feeds: the worker. */
+export interface WorkerSink {
+  take(delivery: Delivery): void
+  /** Resolves to the free slots (never 0 unless stopping). */
+  room(): Promise<number>
+  report(error: unknown): void
+}
+
 /** @internal How deliveries arrive and are settled: HTTP claims or WebSocket push. */
 export interface WorkerSource {
-  /** Hands deliveries to `take` until `signal` aborts; `room` resolves to the free slots (never 0). */
-  run(take: (delivery: Delivery) => void, room: () => Promise<number>, signal: AbortSignal): Promise<void>
+  /** Feeds deliveries to the worker until `signal` aborts. */
+  run(worker: WorkerSink, signal: AbortSignal): Promise<void>
   /** Settles ids; resolves to the ids the consumer no longer held. */
   settle(op: SettleOp, ids: number[], delaySec?: number): Promise<number[]>
   /** Called once every handler has finished. */
@@ -60,7 +68,7 @@ export class Worker {
     private readonly concurrency: number,
     private readonly retryDelay: Backoff,
   ) {
-    this.loop = source.run((d) => this.take(d), () => this.room(), this.stopper.signal)
+    this.loop = source.run({ take: (d) => this.take(d), room: () => this.room(), report: (e) => this.report(e) }, this.stopper.signal)
   }
 
   /** Errors: a handler that threw, a claim or settle that failed (the worker goes on). */
@@ -85,8 +93,7 @@ export class Worker {
     return this.stopped
   }
 
-  /** @internal */
-  report(error: unknown): void {
+  private report(error: unknown): void {
     this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)))
   }
 

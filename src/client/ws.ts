@@ -31,8 +31,8 @@ export interface WsMember {
   readonly sub: string
   /** Settle errors name a group, not a sub: they go to the consumer of that group. */
   readonly group?: string
-  /** The frame that starts it on a newly opened socket. */
-  start(): object
+  /** Starts it on a newly opened socket: sends its subscribe or consume frame (at once, or once it is ready). */
+  start(): void
   /** Frames naming its sub (or, for a consumer, its group). */
   onFrame(frame: WsFrame): void
   /** Every event frame: a socket gets each event once, however many subscriptions match it. */
@@ -77,7 +77,7 @@ export class WsMux {
 
   add(member: WsMember): void {
     this.members.set(member.sub, member)
-    if (this.isOpen) this.send(member.start())
+    if (this.isOpen) member.start()
     else if (!this.socket && !this.timer && !this.isOpening) void this.open()
   }
 
@@ -124,7 +124,7 @@ export class WsMux {
       if (this.socket !== socket) return
       wasOpened = this.isOpen = true
       this.attempt = 0
-      for (const member of this.members.values()) this.send(member.start())
+      for (const member of this.members.values()) member.start()
     }
     socket.onmessage = (message: { data: unknown }) => {
       if (this.socket === socket) this.route(JSON.parse(String(message.data)))

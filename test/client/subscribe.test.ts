@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Ringcast, type RingcastOptions, type Transport } from '../../src/client'
+import { Ringcast, type RingcastError, type RingcastOptions, type Transport } from '../../src/client'
+import { freePort } from '../helpers/binary'
 import { until } from '../helpers/hub-fixture'
 import { eventually, publishN } from '../helpers/publisher'
 import { hsToken, TEST_SECRET } from '../helpers/tokens'
@@ -138,4 +139,38 @@ test('a refused subscription ends its iteration with the server\'s problem', asy
   const sub = rc.subscribe({ streams: ['bad..name'] })
   const read = reader(sub)
   await expect(read.until(1)).rejects.toMatchObject({ status: 400, code: 'bad_pattern' })
+})
+
+test('ws: a subscription replaying a large backlog beside an overlapping live one on the same socket misses nothing', async () => {
+  const rc = client({ url: main.url, transport: 'ws' })
+  const live = rc.subscribe({ streams: ['ovl.1'] })
+  const liveRead = reader(live)
+  await until(() => live.state === 'open', 10_000, 'the live subscription')
+  // Big events, so the server's replay of them cannot go out in one piece.
+  const backlog: number[] = []
+  for (let i = 0; i < 20; i++) backlog.push(...(await publishN(main.url, 'ovl.2', 200, 'big', { data: 'x'.repeat(4096) })).map((e) => e.id))
+  const publisher = publishing(rc, 'ovl.1')
+  await until(() => publisher.acked.length >= 6, 10_000, 'live events flowing')
+  const sub = rc.subscribe({ streams: ['ovl.*'], after: 0 })
+  const all = reader(sub)
+  const reading = all.until(backlog.length + 6, 15_000)
+  await until(() => sub.state === 'open', 10_000, 'the replaying subscription')
+  // Not reading for a moment fills the socket, so a replay still going on would have to wait for it to drain.
+  Bun.sleepSync(300)
+  await reading
+  const acked = await publisher.stop()
+  expect(await all.until(backlog.length + acked.length)).toEqual([...backlog, ...acked].sort((a, b) => a - b))
+  expect(await liveRead.until(acked.length)).toEqual(acked)
+}, 30_000)
+
+test('a server not reachable yet is reported while connecting, and the subscription keeps trying', async () => {
+  const port = await freePort()
+  const rc = client({ url: `http://127.0.0.1:${port}` })
+  for (const after of [undefined, 0]) {
+    const sub = rc.subscribe({ streams: ['far.away'], after })
+    const [error, state] = await new Promise<[RingcastError, string]>((resolve) => sub.on('error', (e) => resolve([e as RingcastError, sub.state])))
+    expect(error).toMatchObject({ status: 0, code: 'unreachable', isTransient: true })
+    expect(state).toBe('connecting')
+    sub.close()
+  }
 })
