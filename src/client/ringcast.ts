@@ -26,7 +26,7 @@ export interface RingcastOptions {
   backoff?: Backoff
   /** Times a publish or an admin request is retried on a transient failure (default 8). */
   retries?: number
-  /** A connection that brings nothing, not even a heartbeat, for this long is dropped and reopened (default 45 s). */
+  /** A connection silent this long (SSE heartbeats and WebSocket pings come at a third of it) is dropped and reopened (default 45 s). */
   idleMs?: number
 }
 
@@ -119,6 +119,10 @@ export class Ringcast {
     this.workers.clear()
   }
 
+  private get idleMs(): number {
+    return this.options.idleMs ?? 45_000
+  }
+
   private get<T>(path: string): Promise<T> {
     return this.http.json('GET', path, { isRetried: true })
   }
@@ -128,7 +132,7 @@ export class Ringcast {
     if (!WebSocket) {
       throw new RingcastError(0, 'no_websocket', 'transport "ws" needs a WebSocket class and this runtime has none.', 'Pass one: new Ringcast({ url, transport: "ws", WebSocket }) (e.g. from the `ws` package), or use transport "sse".')
     }
-    this.mux ??= new WsMux(this.http, WebSocket)
+    this.mux ??= new WsMux(this.http, WebSocket, this.idleMs)
     return this.mux
   }
 
@@ -143,7 +147,7 @@ export class Ringcast {
       }
     }
     if (mux) followWs(sub, mux, this.http)
-    else await followSse(sub, this.http, this.options.idleMs ?? 45_000)
+    else await followSse(sub, this.http, this.idleMs)
   }
 }
 

@@ -90,10 +90,12 @@ async function connect(sub: Subscription, http: Http, idleMs: number, opened: ()
   try {
     // Heartbeats at a third of idleMs, so only a dead connection is ever silent that long.
     const heartbeat = Math.min(300, Math.max(1, Math.round(idleMs / 3000)))
+    idle = setTimeout(abort, idleMs)
     const response = await http.fetch(`/v1/events?${queryOf(sub.filter, { after: sub.position, heartbeat })}`, {
       headers: { Accept: 'text/event-stream' },
       signal: aborter.signal,
     })
+    clearTimeout(idle)
     // 204: the stream is closed and nothing is left to replay.
     if (response.status === 204) return 'ended'
     opened()

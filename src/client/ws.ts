@@ -58,12 +58,16 @@ export class WsMux {
   private isOpening = false
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | undefined
+  private watchdog: ReturnType<typeof setInterval> | undefined
+  private heardAt = 0
   private readonly members = new Map<string, WsMember>()
   private count = 0
 
   constructor(
     private readonly http: Http,
     private readonly WebSocket: WebSocketConstructor,
+    /** Silence past this (no frame, not even a pong) means a dead connection. */
+    private readonly idleMs: number,
   ) {}
 
   get backoff() {
@@ -90,10 +94,7 @@ export class WsMux {
     }
     clearTimeout(this.timer)
     this.timer = undefined
-    const socket = this.socket
-    this.socket = undefined
-    this.isOpen = false
-    socket?.close(1000, 'done')
+    this.detach()?.close(1000, 'done')
   }
 
   /** Sends a frame; false when the socket is not open (the server released what a settle frame was about). */
@@ -124,21 +125,41 @@ export class WsMux {
       if (this.socket !== socket) return
       wasOpened = this.isOpen = true
       this.attempt = 0
+      this.heardAt = Date.now()
+      this.watchdog = setInterval(() => this.check(socket), this.idleMs / 3)
       for (const member of this.members.values()) member.start()
     }
     socket.onmessage = (message: { data: unknown }) => {
-      if (this.socket === socket) this.route(JSON.parse(String(message.data)))
+      if (this.socket !== socket) return
+      this.heardAt = Date.now()
+      this.route(JSON.parse(String(message.data)))
     }
     // The close event that follows says what happened; the `ws` package throws on an error nobody listens to.
     socket.onerror = () => {}
     socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
       if (this.socket !== socket) return
-      this.socket = undefined
-      this.isOpen = false
+      this.detach()
       // A refused upgrade (a 401 among others) shows only as a close before open: ask for a fresh token too.
       if (code === CLOSE_EXPIRED || !wasOpened) this.http.token.expire()
       this.dropped(new RingcastError(0, 'disconnected', `WebSocket closed (${code}${reason ? ` ${reason}` : ''})`), code === CLOSE_EXPIRED)
     }
+  }
+
+  /** Pings a quiet socket; one silent past idleMs is given up (its close may never come) and replaced. */
+  private check(socket: WebSocketLike): void {
+    if (Date.now() - this.heardAt < this.idleMs) return void this.send({ op: 'ping' })
+    this.detach()
+    socket.close(4000, 'no answer')
+    this.dropped(new RingcastError(0, 'disconnected', `WebSocket silent for ${this.idleMs} ms`), false)
+  }
+
+  /** Forgets the current socket (its events are ignored from now on) and returns it. */
+  private detach(): WebSocketLike | undefined {
+    const socket = this.socket
+    clearInterval(this.watchdog)
+    this.socket = undefined
+    this.isOpen = false
+    return socket
   }
 
   private dropped(error: RingcastError, isAtOnce: boolean): void {

@@ -113,6 +113,23 @@ describe.each(['sse', 'ws'] as Transport[])('%s', (transport) => {
     expect(await read.ended()).toBe(true)
   }, 20_000)
 
+  test('a connection gone silent (the server frozen) is given up and reopened', async () => {
+    const rc = client({ url: main.url, transport, idleMs: 1500 })
+    const stream = `frozen.${transport}`
+    const sub = rc.subscribe({ streams: [stream], after: 0 })
+    const read = reader(sub)
+    await until(() => sub.state === 'open', 10_000, 'open')
+    // The TCP connection stays up, but nothing comes: no heartbeat, no pong.
+    main.server.kill('SIGSTOP')
+    try {
+      await until(() => sub.state === 'reconnecting', 5000, 'the silent connection given up')
+    } finally {
+      main.server.kill('SIGCONT')
+    }
+    const stored = await rc.publish(stream, { data: 'after' })
+    expect(await read.until(1)).toEqual([stored.id])
+  })
+
   test('an expiring token is asked for again and the subscription resumes with nothing lost', async () => {
     let minted = 0
     const token = () => {
