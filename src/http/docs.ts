@@ -1,5 +1,6 @@
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
+import { wsPathItem } from './routes/ws'
 import { QUERY_REFERENCES } from './schemas'
 // Embedded in the binary: the host may be offline, so /docs must not load anything from a CDN.
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
@@ -28,6 +29,9 @@ export function docs(version: string) {
               'Event fan-out server: publish over HTTP; receive over Server-Sent Events, WebSocket (/v1/ws) or HTTP polling, resuming exactly by id. ' +
               'Every event id is global and strictly increasing; `after`, `Last-Event-ID` and `next` all take it. Errors are RFC 9457 problem+json.',
           },
+          // Relative: the document is served by the server it describes, whatever address it is reached at.
+          servers: [{ url: '/', description: 'This server' }],
+          paths: { '/v1/ws': wsPathItem as never },
           components: {
             securitySchemes: {
               bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

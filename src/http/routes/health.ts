@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { groupMetrics } from '../group-metrics'
+import { Problem } from '../schemas'
 
 export function healthRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['operations'] } })
@@ -40,7 +41,16 @@ export function healthRoutes(d: AppDeps) {
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
         )
       },
-      { detail: { summary: 'Prometheus metrics (text exposition format); needs an admin token unless --metrics-public' } },
+      {
+        detail: {
+          summary: 'Prometheus metrics (text exposition format); needs an admin token unless --metrics-public',
+          responses: {
+            200: { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            401: { description: 'No valid token.', content: { 'application/problem+json': { schema: Problem as never } } },
+            403: { description: 'The token is not an admin token.', content: { 'application/problem+json': { schema: Problem as never } } },
+          } as never,
+        },
+      },
     )
 }
 

@@ -84,7 +84,7 @@ export function publishRoutes(d: AppDeps) {
       },
       {
         params: StreamParams,
-        response: { 200: StreamInfo },
+        response: { 200: StreamInfo, 400: Problem, 401: Problem, 403: Problem },
         detail: { summary: 'Close a stream', description: 'Subscribers naming exactly this stream get everything published before, then `event: end`; later publishes get 409. Closing a closed stream changes nothing.' },
       },
     )

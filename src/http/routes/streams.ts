@@ -50,7 +50,7 @@ export function streamRoutes(d: AppDeps) {
         return { streams, total: names.length, next: from + limit < names.length ? page[page.length - 1] : null }
       },
       {
-        response: { 200: StreamList },
+        response: { 200: StreamList, 400: Problem, 401: Problem },
         detail: {
           summary: 'List streams with their stats, by name, a page at a time',
           description: 'Streams the token may subscribe to, sorted by name. `total` counts every stream that matches; pass `next` as `after` for the following page (`next` is null on the last page).',
