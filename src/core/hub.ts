@@ -127,6 +127,18 @@ export class Hub {
     }
   }
 
+  /** How much the hub holds, for metrics and the dashboard. */
+  stats(): { streams: number; rings: number; ringEvents: number; lastId: number } {
+    let rings = 0
+    let ringEvents = 0
+    for (const s of this.streams.all()) {
+      if (!s.ring) continue
+      rings++
+      ringEvents += s.ring.size
+    }
+    return { streams: this.streams.size, rings, ringEvents, lastId: this.lastIssued }
+  }
+
   /** Connections whose selectors match the stream. */
   subscriberCount(stream: string): number {
     const feeds = new Set<Feed>()
