@@ -25,6 +25,10 @@ export class StreamState {
   lastId: number | null = null
   firstTimeMs: number | null = null
   touchedMs = Date.now()
+  // Events in the current and the previous second: a rate for listings at the cost of three numbers per stream.
+  private rateSecond = 0
+  private thisSecond = 0
+  private lastSecond = 0
 
   constructor(
     public record: StreamRecord,
@@ -46,6 +50,23 @@ export class StreamState {
     this.lastId = event.id
     this.events++
     this.touchedMs = Date.now()
+    this.count(this.touchedMs, 1)
+  }
+
+  /** Events appended in the last whole second. */
+  eventsPerSecond(nowMs = Date.now()): number {
+    this.count(nowMs, 0)
+    return this.lastSecond
+  }
+
+  private count(nowMs: number, n: number): void {
+    const second = Math.floor(nowMs / 1000)
+    if (second !== this.rateSecond) {
+      this.lastSecond = second === this.rateSecond + 1 ? this.thisSecond : 0
+      this.thisSecond = 0
+      this.rateSecond = second
+    }
+    this.thisSecond += n
   }
 }
 

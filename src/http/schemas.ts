@@ -87,6 +87,7 @@ export const StreamInfo = t.Object({
   maxEvents: T.Integer(),
   maxAgeSeconds: T.Integer(),
   subscribers: T.Integer(),
+  eventsPerSecond: T.Integer({ description: 'Events appended in the last whole second.' }),
 })
 
 export const StreamList = t.Object({

@@ -22,6 +22,7 @@ export function streamInfo(d: AppDeps, s: StreamState) {
     maxEvents: s.settings.maxEvents,
     maxAgeSeconds: s.settings.maxAgeSeconds,
     subscribers: d.hub.subscriberCount(s.name),
+    eventsPerSecond: s.eventsPerSecond(),
   }
 }
 
