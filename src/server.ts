@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs'
 import type { Config } from './config'
 import { Hub } from './core/hub'
 import { Groups } from './groups/groups'
-import { Retention } from './core/retention'
 import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
@@ -37,7 +36,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const log = new SqliteLog({ path: config.data, durability: config.durability })
   const metrics = new Metrics()
   const lifecycle = { isDraining: false }
-  const hub = new Hub(
+  const hub = await Hub.open(
     log,
     {
       defaults: { ringSize: config.ringSize, maxEvents: config.retentionEvents, maxAgeSeconds: config.retentionAge, ephemeral: false },
@@ -48,24 +47,20 @@ export async function startServer(config: Config, logger = new Logger(config.log
     {
       committed: (stats) => metrics.committed(stats),
       failed: (message, error) => logger.error(message, { error: String((error as Error)?.stack ?? error) }),
+      pruned: (n) => (metrics.eventsPruned += n),
     },
   )
   // Consumer groups share the log's database file; leases still running at a restart are honoured.
   const groupLog = new SqliteGroupLog(log.db)
   const groups = new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
-  groups.load()
-  const retention = new Retention(
-    log,
-    hub.streams,
-    { dedupWindowSeconds: config.dedupWindow, ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups.heldFrom(stream) },
-    (name) => hub.subscriberCount(name) > 0,
-    (n) => (metrics.eventsPruned += n),
-  )
+  await groups.load()
   const connections = new Connections(config)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
-  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }))
-  ws.useConsumers(new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns)))
+  let bun: ReturnType<typeof Bun.serve> | undefined
+  const consumers = new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns))
+  const publishFrame = (topic: string, frame: string) => bun?.publish(topic, frame) ?? 0
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), publishFrame, consumers)
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
   const origins = new Origins(config.corsOrigin)
@@ -73,30 +68,29 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
 
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
-  const bun = app.server!
-  ws.usePublish((topic, frame) => bun.publish(topic, frame))
-  retention.start(250, (error) => logger.error('retention pass failed', { error: String((error as Error)?.message ?? error) }))
+  const server = app.server!
+  bun = server
+  hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups.heldFrom(stream) })
 
   let stopping: Promise<void> | undefined
   return {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${bun.port}`,
-    port: bun.port!,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
+    port: server.port!,
     stop: () =>
       (stopping ??= (async () => {
         lifecycle.isDraining = true
-        retention.stop()
         // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
-        const closing = bun.stop(false)
-        hub.flushNow()
+        const closing = server.stop(false)
+        await hub.drain()
         connections.closeAll('server shutting down', 1001)
         // Push consumers' leases are released for redelivery; long-polling claims answer empty.
         await groups.stop()
         await Promise.race([closing, Bun.sleep(3000)])
-        bun.stop(true)
-        hub.flushNow()
+        server.stop(true)
+        await hub.drain()
         log.checkpoint()
         groupLog.close()
-        log.close()
+        await log.close()
       })()),
   }
 }

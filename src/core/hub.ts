@@ -1,23 +1,15 @@
 import { RingcastError } from './errors'
-import { type Envelope, Event } from './event'
-import { Feed, type Subscriber } from './feed'
-import { type Filter, Selector } from './filter'
-import { PatternIndex } from './pattern-index'
-import type { Log, LogRow, StreamRecord } from './log'
-import { Reader } from './reader'
-import { envelopeJson, eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState } from './streams'
-
-/** One event to publish, already validated. */
-export interface PublishItem {
-  type: string
-  data: unknown
-  key?: string
-  correlationId?: string
-  terminal?: boolean
-}
-
-/** What a publish returns per item: the stored event, or the original id for a dedup hit. */
-export type PublishResult = { event: Event; duplicate: false } | { id: number; event: Event | undefined; duplicate: true }
+import type { Event } from './event'
+import { FanOut } from './fan-out'
+import type { Feed, Subscriber } from './feed'
+import type { Filter, Selector } from './filter'
+import type { Change, EventLog, LogHealth, StreamPatch, Write } from './log'
+import { type CommitStats, type Pending, Pipeline, type PublishItem, type PublishResult } from './pipeline'
+import { type ReadResult, Reader } from './reader'
+import { Retention, type RetentionOptions } from './retention'
+import { Ring } from './ring'
+import { eventFromRow, ringOf, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState, type StreamView } from './streams'
+import { type FollowSink, Subscription } from './subscription'
 
 export interface HubOptions {
   defaults: StreamSettings
@@ -25,16 +17,6 @@ export interface HubOptions {
   dedupWindowSeconds: number
   /** Most streams kept; creating one more is refused. */
   maxStreams?: number
-}
-
-/** What one group commit did, for metrics. */
-export interface CommitStats {
-  events: number
-  /** Publishes (requests, WebSocket frames, dead letters) answered with their stored events. */
-  publishes: number
-  duplicates: number
-  /** From the first publish of the batch until committed and fanned out. */
-  latencyMs: number
 }
 
 /** Observers the hub reports to (metrics, logs); all optional and called synchronously. */
@@ -45,86 +27,154 @@ export interface HubHooks {
   failed?(message: string, error: unknown): void
   /** Streams that just closed or were deleted, after their last events went out. */
   ended?(streams: readonly string[]): void
-}
-
-interface Pending {
-  stream: string
-  items: readonly PublishItem[] | null // null: a close request
-  resolve(results: PublishResult[]): void
-  reject(error: unknown): void
+  /** Events retention removed. */
+  pruned?(events: number): void
 }
 
 /**
- * Publish pipeline and fan-out. Publishes of one event-loop turn share one log transaction;
- * only after it commits are events put in rings and handed to subscribers, in id order.
+ * Publish pipeline, stream changes and fan-out over an event log. Requests of one event-loop turn
+ * become one append (group commit); what the log committed is applied in log order: rings, counters,
+ * then subscribers. Replay and the switch to live belong to `follow`, so the log may be asynchronous.
  */
 export class Hub {
-  readonly streams: StreamRegistry
-  readonly reader: Reader
-  private pending: Pending[] = []
-  private flushScheduled = false
-  private pendingSinceMs = 0
-  private readonly feeds = new Map<string, Feed>()
-  /** Every feed under each of its patterns: an event finds its feeds in O(its tokens + matches). */
-  private readonly index = new PatternIndex<Feed>()
-  /** Feeds whose selectors name only plain streams, by stream: they end when those streams close. */
-  private readonly exactIndex = new Map<string, Set<Feed>>()
-  private lastIssued: number
+  private readonly streams: StreamRegistry
+  private readonly reader: Reader
+  private readonly fanOut: FanOut
+  private retention: Retention | undefined
+  private readonly pipeline: Pipeline
+  private applied = 0
 
-  constructor(
-    readonly log: Log,
+  private constructor(
+    private readonly log: EventLog,
     private readonly options: HubOptions,
-    readonly hooks: HubHooks = {},
+    readonly hooks: HubHooks,
   ) {
-    this.streams = new StreamRegistry(log, options.defaults, options.patternDefaults ?? [])
-    this.reader = new Reader(log, this.streams, () => this.lastIssued)
-    this.lastIssued = log.lastId()
+    this.streams = new StreamRegistry(options.defaults, options.patternDefaults ?? [])
+    this.reader = new Reader(log, this.streams, () => this.applied)
+    this.fanOut = new FanOut((error) => this.hooks.failed?.('a subscriber failed to take a batch', error))
+    this.pipeline = new Pipeline(log, options.dedupWindowSeconds, {
+      plan: (p) => this.plan(p),
+      apply: (changes) => this.apply(changes),
+      committed: (stats) => this.hooks.committed?.(stats),
+      failed: (message, error) => this.hooks.failed?.(message, error),
+    })
   }
 
-  /** Highest id ever issued, over all streams. */
+  /** A hub over the log, with every stream the log knows. */
+  static async open(log: EventLog, options: HubOptions, hooks: HubHooks = {}): Promise<Hub> {
+    const hub = new Hub(log, options, hooks)
+    const catalog = await log.open()
+    hub.applied = catalog.lastId
+    for (const { record, stats } of catalog.streams) {
+      // An ephemeral stream's ring died with the last process: everything issued before now is gone.
+      if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, catalog.lastId)
+      hub.streams.load(record, record.ephemeral ? undefined : stats)
+    }
+    return hub
+  }
+
+  /** Highest id this hub has applied, over all streams. */
   get lastId(): number {
-    return this.lastIssued
+    return this.applied
   }
 
   /** Resolves once the events are committed and fanned out; rejects with stream_closed if the stream is closed. */
-  publish(stream: string, items: readonly PublishItem[]): Promise<PublishResult[]> {
-    return this.enqueue(stream, items)
+  async publish(stream: string, items: readonly PublishItem[]): Promise<PublishResult[]> {
+    const { outcome, built } = await this.pipeline.submit(stream, { kind: 'publish', items })
+    if (outcome.kind !== 'published') throw new RingcastError('internal', 'The log answered a publish with no events.')
+    const results: PublishResult[] = outcome.items.map((r) => (r.duplicate ? { id: r.id, event: built.get(r.id), duplicate: true } : { event: built.get(r.id)!, duplicate: false }))
+    const originals = results.filter((r) => r.duplicate && !r.event).map((r) => (r as { id: number }).id)
+    if (originals.length > 0) {
+      const found = new Map((await this.reader.events(stream, originals)).map((e) => [e.id, e]))
+      for (const r of results) if (r.duplicate && !r.event) r.event = found.get(r.id)
+    }
+    return results
   }
 
   /** Marks a stream closed, in order with publishes: subscribers naming it get everything before, then end. */
   async close(stream: string): Promise<void> {
-    await this.enqueue(stream, null)
+    await this.pipeline.submit(stream, { kind: 'close' })
+  }
+
+  /** Applies new settings to a stream, creating it if needed. */
+  async configure(name: string, patch: StreamPatch): Promise<StreamView> {
+    const state = this.streams.get(name)
+    if (state && patch.ephemeral !== undefined && patch.ephemeral !== state.record.ephemeral && state.events > 0) {
+      // Its history lives in one place (log or ring); moving it silently would lose or strand events.
+      throw new RingcastError('conflict', `Stream "${name}" has events; it cannot become ${patch.ephemeral ? 'ephemeral' : 'persistent'} now.`, 'Delete it first, or configure a new stream.')
+    }
+    await this.pipeline.submit(name, { kind: 'configure', patch })
+    return this.streams.get(name)!
+  }
+
+  /** Deletes a stream and its history; subscriptions naming exactly it end. */
+  async delete(name: string): Promise<boolean> {
+    if (!this.streams.get(name)) return false
+    await this.pipeline.submit(name, { kind: 'delete' })
+    return true
+  }
+
+  /**
+   * Every event matching `filter` after `position` (null: from now on), once and in id order, then
+   * live, through `sink`; gap and reset are decided here. `connections` is what it counts as.
+   */
+  follow(filter: Filter, position: number | null, sink: FollowSink, connections = 1): Subscription {
+    const hub = {
+      read: (f: Filter, after: number, limit: number) => this.read(f, after, limit),
+      subscribe: (f: Filter, s: Subscriber) => this.subscribe(f.selector, s),
+      unsubscribe: (feed: Feed, s: Subscriber) => this.unsubscribe(feed, s),
+      isClosed: (f: Filter) => this.isClosed(f),
+    }
+    return new Subscription(hub, filter, sink, connections).start(position)
   }
 
   /** Attaches a live subscriber; from now on it receives every committed event its selector matches. */
   subscribe(selector: Selector, subscriber: Subscriber): Feed {
-    let feed = this.feeds.get(selector.key)
-    if (!feed) {
-      feed = new Feed(selector)
-      this.feeds.set(selector.key, feed)
-      for (const pattern of selector.allPatterns()) this.index.add(pattern, feed)
-      if (selector.isExact) {
-        for (const name of selector.exactStreams()) {
-          let set = this.exactIndex.get(name)
-          if (!set) this.exactIndex.set(name, (set = new Set()))
-          set.add(feed)
-        }
-      }
-    }
-    feed.members.add(subscriber)
-    return feed
+    return this.fanOut.subscribe(selector, subscriber)
   }
 
   unsubscribe(feed: Feed, subscriber: Subscriber): void {
-    feed.members.delete(subscriber)
-    if (feed.members.size > 0 || this.feeds.get(feed.selector.key) !== feed) return
-    this.feeds.delete(feed.selector.key)
-    for (const pattern of feed.selector.allPatterns()) this.index.delete(pattern, feed)
-    if (feed.selector.isExact) for (const name of feed.selector.exactStreams()) {
-      const set = this.exactIndex.get(name)
-      set?.delete(feed)
-      if (set?.size === 0) this.exactIndex.delete(name)
-    }
+    this.fanOut.unsubscribe(feed, subscriber)
+  }
+
+  /** Matching events with id > afterId, oldest first, at most `limit`; a gap or reset when the position calls for one. */
+  read(filter: Filter, afterId: number, limit: number): Promise<ReadResult> {
+    return this.reader.read(filter, afterId, limit)
+  }
+
+  /** The newest `limit` matching events, oldest first. */
+  tail(filter: Filter, limit: number): Promise<Event[]> {
+    return this.reader.tail(filter, limit)
+  }
+
+  /** A position just before the first matching event at or after `timeMs`. */
+  positionAt(filter: Filter, timeMs: number): Promise<number> {
+    return this.reader.positionAt(filter, timeMs)
+  }
+
+  /** Stored events of one stream by id, those retention kept. */
+  events(stream: string, ids: readonly number[]): Promise<Event[]> {
+    return this.reader.events(stream, ids)
+  }
+
+  stream(name: string): StreamView | undefined {
+    return this.streams.get(name)
+  }
+
+  /** Every known stream, or those `patterns` select. */
+  streamsMatching(patterns?: readonly string[]): StreamView[] {
+    return patterns ? this.streams.matching(patterns) : [...this.streams.all()]
+  }
+
+  /** Whether every stream a filter names exactly is closed (a pattern filter never is). */
+  isClosed(filter: Filter): boolean {
+    if (!filter.isExact) return false
+    return filter.patterns.every((name) => this.streams.get(name)?.record.closed === true)
+  }
+
+  /** Connections whose selectors match the stream. */
+  subscriberCount(stream: string): number {
+    return this.fanOut.subscriberCount(stream)
   }
 
   /** How much the hub holds, for metrics and the dashboard. */
@@ -136,192 +186,129 @@ export class Hub {
       rings++
       ringEvents += s.ring.size
     }
-    return { streams: this.streams.size, rings, ringEvents, lastId: this.lastIssued }
+    return { streams: this.streams.size, rings, ringEvents, lastId: this.applied }
   }
 
-  /** Connections whose selectors match the stream. */
-  subscriberCount(stream: string): number {
-    const feeds = new Set<Feed>()
-    this.index.match(stream, (feed) => feeds.add(feed))
-    let n = 0
-    for (const feed of feeds) n += feed.connections
-    return n
+  /** Whether the log would take a write now (readiness). */
+  isWritable(): Promise<boolean> {
+    return isHealthReporting(this.log) ? this.log.isWritable() : Promise.resolve(true)
   }
 
-  /** Whether every stream a filter names exactly is closed (a pattern filter never is). */
-  isClosed(filter: Filter): boolean {
-    if (!filter.isExact) return false
-    return filter.patterns.every((name) => this.streams.get(name)?.record.closed === true)
+  /** Bytes the log holds, when it knows. */
+  logBytes(): number {
+    return isHealthReporting(this.log) ? this.log.sizeBytes() : 0
   }
 
-  /** Applies new settings to a stream, creating it if needed. */
-  configure(name: string, patch: Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>): StreamState {
-    const state = this.stateOf(name)
-    if (patch.ephemeral !== undefined && patch.ephemeral !== state.record.ephemeral && state.events > 0) {
-      // Its history lives in one place (log or ring); moving it silently would lose or strand events.
-      throw new RingcastError('conflict', `Stream "${name}" has events; it cannot become ${patch.ephemeral ? 'ephemeral' : 'persistent'} now.`, 'Delete it first, or configure a new stream.')
-    }
-    Object.assign(state.record, patch)
-    this.log.saveStream(state.record)
-    this.streams.refresh(state)
-    return state
-  }
-
-  /** Deletes a stream and its history; subscriptions naming exactly it end. */
-  delete(name: string): boolean {
-    const state = this.streams.get(name)
-    if (!state) return false
-    this.log.deleteStream(name)
-    this.streams.remove(name)
-    this.endExact(name, () => true)
-    this.hooks.ended?.([name])
-    return true
-  }
-
-  /** Commits whatever is pending now (used on shutdown). */
-  flushNow(): void {
-    if (this.pending.length > 0) this.flush()
-  }
-
-  private enqueue(stream: string, items: readonly PublishItem[] | null): Promise<PublishResult[]> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ stream, items, resolve, reject })
-      if (!this.flushScheduled) {
-        this.flushScheduled = true
-        this.pendingSinceMs = performance.now()
-        // setImmediate runs after this turn's I/O callbacks: every publish parsed in this turn joins the batch.
-        setImmediate(() => this.flush())
-      }
+  /** Starts background retention (pruning, forgetting keys, evicting idle rings). */
+  startRetention(options: Omit<RetentionOptions, 'dedupWindowSeconds'>, intervalMs = 250): void {
+    this.retention = new Retention(this.log, this.streams, { ...options, dedupWindowSeconds: this.options.dedupWindowSeconds }, {
+      apply: (change) => this.apply([change]),
+      isWatched: (stream) => this.fanOut.isWatched(stream),
+      pruned: (n) => this.hooks.pruned?.(n),
+      failed: (error) => this.hooks.failed?.('retention pass failed', error),
     })
+    this.retention.start(intervalMs)
   }
 
-  private flush(): void {
-    this.flushScheduled = false
-    const pending = this.pending
-    this.pending = []
+  /** One retention pass now; resolves with the events it removed (tests and shutdown). */
+  prune(nowMs?: number): Promise<number> {
+    return this.retention?.pass(nowMs) ?? Promise.resolve(0)
+  }
+
+  /** Stops retention and commits whatever is pending (used on shutdown). */
+  async drain(): Promise<void> {
+    this.retention?.stop()
+    await this.pipeline.drain()
+  }
+
+  /** The write for one request, or null when it is answered without one; throws what refuses it alone. */
+  private plan(p: Pending): Write | null {
+    const { stream, request } = p
+    if (request.kind === 'delete') return { kind: 'delete', stream }
+    const state = this.stateOf(stream)
+    const create = state.isStored ? undefined : { ...state.record }
+    if (request.kind === 'close') return { kind: 'close', stream, create }
+    if (request.kind === 'configure') return { kind: 'configure', stream, create, patch: request.patch }
+    if (state.record.closed) throw new RingcastError('stream_closed', `Stream "${stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.')
+    let items
     try {
-      this.commitBatch(pending)
+      // The one step that can fail on one publish's own data: it fails alone, before it joins the batch.
+      items = request.items.map((item) => ({ type: item.type, data: JSON.stringify(item.data), key: item.key, correlationId: item.correlationId, terminal: item.terminal }))
     } catch (error) {
-      // Nothing was committed (a failure after the commit is caught inside): every publish of the batch is refused.
-      this.hooks.failed?.('publish batch failed before commit', error)
-      const failure = new RingcastError('internal', 'The server failed to store this batch; nothing was stored.', 'Retry the publish.')
-      for (const p of pending) p.reject(failure)
+      throw new RingcastError('invalid_body', `The event data cannot be stored as JSON: ${(error as Error).message}`, 'Send plain JSON data.')
     }
+    return { kind: 'publish', stream, create, items }
   }
 
-  private commitBatch(pending: Pending[]): void {
-    const nowMs = Date.now()
-    const time = new Date(nowMs).toISOString()
-    const dedupSince = nowMs - this.options.dedupWindowSeconds * 1000
-    const rows: LogRow[] = []
-    const keys: { stream: string; key: string; id: number; timeMs: number }[] = []
-    const changed = new Map<string, StreamState>()
-    const closing = new Set<string>()
-    const batchKeys = new Map<string, number>()
-    const fresh: Event[] = []
-    const outcomes: (PublishResult[] | RingcastError)[] = []
-    let id = this.lastIssued
-
-    for (const p of pending) {
-      let state: StreamState
-      try {
-        state = this.stateOf(p.stream)
-      } catch (error) {
-        outcomes.push(error as RingcastError)
-        continue
-      }
-      if (state.record.closed || closing.has(p.stream)) {
-        outcomes.push(p.items === null ? [] : new RingcastError('stream_closed', `Stream "${p.stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.'))
-        continue
-      }
-      let datas: string[] = []
-      if (p.items !== null) {
-        try {
-          // The one step that can fail on one publish's own data: it fails alone, before it touches the batch.
-          datas = p.items.map((item) => JSON.stringify(item.data))
-        } catch (error) {
-          outcomes.push(new RingcastError('invalid_body', `The event data cannot be stored as JSON: ${(error as Error).message}`, 'Send plain JSON data.'))
-          continue
+  /** Applies committed changes in order: rings and counters, then subscribers; returns the events it built, by id. */
+  private apply(changes: readonly Change[]): Map<number, Event> {
+    const built = new Map<number, Event>()
+    const ended: string[] = []
+    let batch: Event[] = []
+    const deliver = () => {
+      this.fanOut.deliver(batch)
+      batch = []
+    }
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'event': {
+          const { row } = change
+          const event = eventFromRow(row)
+          built.set(row.id, event)
+          this.appendTo(this.streams.get(row.stream) ?? this.streams.getOrCreate(row.stream), event)
+          if (row.id > this.applied) this.applied = row.id
+          batch.push(event)
+          break
         }
-      }
-      if (!state.isStored) changed.set(p.stream, state)
-      if (p.items === null) {
-        closing.add(p.stream)
-        changed.set(p.stream, state)
-        outcomes.push([])
-        continue
-      }
-      const results: PublishResult[] = []
-      for (let i = 0; i < p.items.length; i++) {
-        const item = p.items[i]
-        if (item.key !== undefined) {
-          const dedupKey = `${p.stream}\u0000${item.key}`
-          const original = batchKeys.get(dedupKey) ?? this.log.findKey(p.stream, item.key, dedupSince)
-          if (original !== undefined) {
-            results.push({ id: original, event: undefined, duplicate: true })
-            continue
+        case 'stream': {
+          const wasClosed = this.streams.get(change.record.name)?.record.closed === true
+          this.streams.load(change.record)
+          if (change.record.closed && !wasClosed) {
+            // Events before a close reach their subscribers before it ends them.
+            deliver()
+            ended.push(change.record.name)
+            this.fanOut.endExact(change.record.name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
           }
-          batchKeys.set(dedupKey, id + 1)
-          keys.push({ stream: p.stream, key: item.key, id: id + 1, timeMs: nowMs })
+          break
         }
-        id++
-        const env: Envelope = { id, stream: p.stream, type: item.type, data: undefined, time }
-        if (item.key !== undefined) env.key = item.key
-        if (item.correlationId !== undefined) env.correlationId = item.correlationId
-        const event = new Event(env, envelopeJson(env, datas[i]))
-        if (!state.record.ephemeral) {
-          rows.push({ id, stream: p.stream, type: item.type, data: datas[i], timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
-        }
-        fresh.push(event)
-        results.push({ event, duplicate: false })
-        if (item.terminal) {
-          closing.add(p.stream)
-          changed.set(p.stream, state)
+        case 'delete':
+          deliver()
+          this.streams.remove(change.stream)
+          this.fanOut.endExact(change.stream, () => true)
+          ended.push(change.stream)
+          break
+        case 'prune': {
+          const state = this.streams.get(change.stream)
+          if (!state) break
+          state.ring?.dropThrough(change.throughId)
+          state.record.prunedThrough = Math.max(state.record.prunedThrough, change.throughId)
+          state.counted(change.stats)
           break
         }
       }
-      outcomes.push(results)
     }
-
-    const records = [...changed.values()].map((s) => (closing.has(s.name) ? { ...s.record, closed: true } : s.record))
-    try {
-      this.log.commit({ rows, keys, streams: records, lastId: id })
-    } catch (error) {
-      this.hooks.failed?.('the event log could not commit', error)
-      const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.')
-      for (const p of pending) p.reject(failure)
-      return
-    }
-    this.lastIssued = id
-    try {
-      this.applyCommitted(changed, closing, fresh)
-    } catch (error) {
-      // Committed: the publishes succeeded whatever a subscriber did with them.
-      this.hooks.failed?.('fan-out after commit failed', error)
-    }
-
-    let publishes = 0
-    let duplicates = 0
-    for (let i = 0; i < pending.length; i++) {
-      const outcome = outcomes[i]
-      if (outcome instanceof RingcastError) pending[i].reject(outcome)
-      else {
-        if (pending[i].items !== null) publishes++
-        for (const r of outcome) if (r.duplicate) duplicates++
-        pending[i].resolve(this.withOriginals(outcome, fresh))
-      }
-    }
-    this.hooks.committed?.({ events: fresh.length, publishes, duplicates, latencyMs: performance.now() - this.pendingSinceMs })
+    deliver()
+    if (ended.length > 0) this.hooks.ended?.(ended)
+    return built
   }
 
-  /** Committed events into rings and out to subscribers; closed streams end their exact subscriptions. */
-  private applyCommitted(changed: Map<string, StreamState>, closing: Set<string>, fresh: Event[]): void {
-    for (const state of changed.values()) state.isStored = true
-    for (const name of closing) this.streams.get(name)!.record.closed = true
-    for (const event of fresh) this.append(event)
-    this.fanOut(fresh)
-    for (const name of closing) this.endExact(name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
-    if (closing.size > 0) this.hooks.ended?.([...closing])
+  /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
+  private appendTo(state: StreamState, event: Event): void {
+    if (!state.ring && !state.loading) {
+      // A new stream's ring starts empty and covers everything; an evicted one is rebuilt from the log, this event included.
+      if (state.record.ephemeral || state.events === 0) state.ring = new Ring(state.settings.ringSize, state.record.prunedThrough)
+      else ringOf(state, (stream, n) => this.log.tail([stream], n, null)).catch((error) => this.hooks.failed?.('a ring could not be rebuilt', error))
+    }
+    const ring = state.ring
+    if (ring && (event.id > ring.lastId || ring.size === 0)) {
+      const evicted = ring.push(event)
+      if (evicted && state.record.ephemeral) {
+        state.record.prunedThrough = evicted.id
+        state.events--
+        state.firstId = ring.firstId ?? null
+      }
+    } else if (!ring) state.loading?.applied.push(event)
+    state.appended(event)
   }
 
   /** The stream's state, created in memory if new, unless that would pass --max-streams. */
@@ -334,58 +321,10 @@ export class Hub {
     }
     return this.streams.getOrCreate(name)
   }
+}
 
-  /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
-  private append(event: Event): void {
-    const state = this.streams.get(event.stream)!
-    const ring = this.streams.ring(state)
-    if (event.id > ring.lastId || ring.size === 0) {
-      const evicted = ring.push(event)
-      if (evicted && state.record.ephemeral) {
-        state.record.prunedThrough = evicted.id
-        state.events--
-        state.firstId = ring.firstId ?? null
-      }
-    }
-    state.appended(event)
-  }
+export type { CommitStats, PublishItem, PublishResult, StreamView }
 
-  private fanOut(events: readonly Event[]): void {
-    if (events.length === 0 || this.feeds.size === 0) return
-    const perFeed = new Map<Feed, Event[]>()
-    for (const event of events) this.index.match(event.stream, (feed) => this.collect(perFeed, feed, event))
-    for (const [feed, matched] of perFeed) feed.deliver(matched, this.onSubscriberError)
-  }
-
-  private readonly onSubscriberError = (error: unknown) => this.hooks.failed?.('a subscriber failed to take a batch', error)
-
-  private collect(perFeed: Map<Feed, Event[]>, feed: Feed, event: Event): void {
-    const list = perFeed.get(feed)
-    // A feed reached through several of its patterns must still get each event once.
-    if (list?.[list.length - 1] === event || !feed.selector.matches(event)) return
-    if (list) list.push(event)
-    else perFeed.set(feed, [event])
-  }
-
-  private endExact(stream: string, shouldEnd: (feed: Feed) => boolean | undefined): void {
-    for (const feed of [...(this.exactIndex.get(stream) ?? [])]) if (shouldEnd(feed)) feed.end()
-  }
-
-  private withOriginals(results: PublishResult[], fresh: readonly Event[]): PublishResult[] {
-    for (const r of results) {
-      if (!r.duplicate || r.event) continue
-      r.event = fresh.find((e) => e.id === r.id) ?? this.findEvent(r.id)
-    }
-    return results
-  }
-
-  private findEvent(id: number): Event | undefined {
-    const row = this.log.get(id)
-    if (row) return eventFromRow(row)
-    for (const state of this.streams.all()) {
-      const hit = state.ring?.since(id - 1, 1)[0]
-      if (hit?.id === id) return hit
-    }
-    return undefined
-  }
+function isHealthReporting(log: EventLog): log is EventLog & LogHealth {
+  return 'isWritable' in log
 }

@@ -1,3 +1,5 @@
+import type { RingcastError } from './errors'
+
 /** One event as the log stores it; `data` is JSON text so nothing is parsed or re-serialized on replay. */
 export interface LogRow {
   id: number
@@ -27,53 +29,98 @@ export interface StreamRecord {
   prunedThrough: number
 }
 
+/** The settings a PUT may change. */
+export type StreamPatch = Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>
+
+/** A stream's retained history, as counted by the log. */
 export interface StreamStats {
-  name: string
   events: number
   firstId: number | null
   lastId: number | null
   firstTimeMs: number | null
 }
 
-/** What one group commit writes, in one transaction. */
-export interface Commit {
-  rows: LogRow[]
-  /** Dedup keys to remember, including those of ephemeral events. */
-  keys: { stream: string; key: string; id: number; timeMs: number }[]
-  streams: StreamRecord[]
+/** One event to store: `data` already JSON text. */
+export interface StoredItem {
+  type: string
+  data: string
+  key?: string
+  correlationId?: string
+  /** Closes the stream after this event. */
+  terminal?: boolean
+}
+
+/** One thing to commit. `create` is the record for a stream the hub has not seen stored, used only if the log has none. */
+export type Write =
+  | { kind: 'publish'; stream: string; create?: StreamRecord; items: readonly StoredItem[] }
+  | { kind: 'close'; stream: string; create?: StreamRecord }
+  | { kind: 'configure'; stream: string; create?: StreamRecord; patch: StreamPatch }
+  | { kind: 'delete'; stream: string }
+
+/** An item's outcome: a new id, or the id of the event first stored under its key. */
+export type ItemOutcome = { id: number; duplicate: boolean }
+
+/** What one write came to, in the order of the writes. */
+export type Outcome = { kind: 'published'; items: ItemOutcome[] } | { kind: 'done' } | { kind: 'refused'; error: RingcastError }
+
+/** A committed change; every node applies the same changes in the same order. */
+export type Change =
+  | { kind: 'event'; row: LogRow }
+  | { kind: 'stream'; record: StreamRecord }
+  | { kind: 'delete'; stream: string }
+  | { kind: 'prune'; stream: string; throughId: number; removed: number; stats: StreamStats }
+
+/** What `append` did: an outcome per write, and the changes it committed, in log order. */
+export interface Appended {
+  outcomes: Outcome[]
+  changes: Change[]
+}
+
+/** Where a replay may start: every stream's record and retained history, and the highest id issued. */
+export interface Catalog {
   lastId: number
+  streams: { record: StreamRecord; stats: StreamStats }[]
 }
 
 /**
- * The port through which the hub persists and replays. Every method is synchronous:
- * the hub relies on a read and the switch to live delivery happening in one turn.
+ * The port the hub persists through. The log owns id assignment and dedup: `append` stores writes
+ * atomically, gives each new event the next id (strictly increasing, never reused), refuses publishes
+ * to closed streams and answers a key seen since `dedupSinceMs` with the original's id. Every method
+ * may be asynchronous: callers never rely on a read and a write happening in one turn.
  */
-export interface Log {
-  /** Highest id ever issued, ephemeral events included. */
-  lastId(): number
-  commit(commit: Commit): void
-  streams(): StreamRecord[]
-  stats(): StreamStats[]
-  saveStream(record: StreamRecord): void
-  deleteStream(name: string): void
+export interface EventLog {
+  open(): Promise<Catalog>
+  append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended>
   /** Events of these streams with id > afterId, oldest first. */
-  since(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): LogRow[]
+  read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]>
   /** The newest `limit` events of these streams, oldest first. */
-  tail(streams: readonly string[], limit: number, where: RowFilter | null): LogRow[]
-  /** Id of the first event of these streams at or after `timeMs`, minus one: a position to read from. */
-  positionAt(streams: readonly string[], timeMs: number): number
-  /** Id of an event published with this key to this stream at or after `sinceMs`. */
-  findKey(stream: string, key: string, sinceMs: number): number | undefined
-  /** Reads one stored event by id. */
-  get(id: number): LogRow | undefined
+  tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]>
+  /** Id of the first event of these streams at or after `timeMs`, minus one: a position to read from (the last id when none). */
+  positionAt(streams: readonly string[], timeMs: number): Promise<number>
+  /** The stored events of one stream with these ids (those retention kept), in id order. */
+  get(stream: string, ids: readonly number[]): Promise<LogRow[]>
+  /** The highest id issued, by any writer of the log. */
+  head(): Promise<number>
+  close(): Promise<void>
+}
+
+/** Retention: the log deletes old events of one stream and records it as a `prune` change (null when nothing went). */
+export interface Prunable {
   /** Deletes up to `batch` of the oldest events of `stream` beyond its newest `keep` or older than `beforeMs`, never an id >= `belowId`. */
-  prune(stream: string, keep: number, beforeMs: number, batch: number, belowId?: number): { deleted: number; maxId: number }
+  prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null>
   /** Forgets dedup keys older than `beforeMs`, at most `batch`. */
-  pruneKeys(beforeMs: number, batch: number): number
-  /** Whether a write would succeed now (readiness). */
-  isWritable(): boolean
-  /** Bytes on disk, WAL included (0 in memory). */
+  pruneKeys(beforeMs: number, batch: number): Promise<number>
+}
+
+/** Readiness and size, for /readyz and /metrics. */
+export interface LogHealth {
+  /** Whether a write would succeed now. */
+  isWritable(): Promise<boolean>
+  /** Bytes the log holds (0 when not known). */
   sizeBytes(): number
-  checkpoint(): void
-  close(): void
+}
+
+/** A log others write to as well: it hands over their changes, in log order, from a position on. */
+export interface SharedLog {
+  follow(apply: (changes: readonly Change[]) => void): { stop(): void }
 }

@@ -1,7 +1,8 @@
 import type { Event } from './event'
 import type { Filter } from './filter'
-import type { Log, RowFilter } from './log'
-import { eventFromRow, type StreamRegistry, type StreamState } from './streams'
+import type { EventLog, RowFilter } from './log'
+import type { Ring } from './ring'
+import { eventFromRow, ringOf, type StreamRegistry, type StreamState } from './streams'
 
 /** A page of replay. */
 export interface ReadResult {
@@ -18,19 +19,24 @@ export interface ReadResult {
 
 /**
  * Replay for every transport: from rings when they cover the position, from the log when not.
- * Synchronous on purpose: a read followed by a subscribe in the same turn can neither miss nor repeat an event.
+ * Asynchronous: whoever goes live after a read must have registered before it (Hub.follow does).
  */
 export class Reader {
   constructor(
-    private readonly log: Log,
+    private readonly log: EventLog,
     private readonly streams: StreamRegistry,
-    private readonly lastId: () => number,
+    /** Highest id this node has applied. */
+    private readonly applied: () => number,
   ) {}
 
   /** Matching events with id > afterId, oldest first, at most `limit`. */
-  read(filter: Filter, afterId: number, limit: number): ReadResult {
-    const last = this.lastId()
-    if (afterId > last) return { events: [], next: last, isDone: true, reset: { after: afterId, lastId: last } }
+  async read(filter: Filter, afterId: number, limit: number): Promise<ReadResult> {
+    let last = this.applied()
+    if (afterId > last) {
+      // Past what this node applied: another writer of a shared log may have issued it.
+      last = Math.max(last, await this.log.head())
+      if (afterId > last) return { events: [], next: last, isDone: true, reset: { after: afterId, lastId: last } }
+    }
     const states = this.streams.matching(filter.patterns)
     const where = rowFilter(filter)
     const fromLog: string[] = []
@@ -38,11 +44,11 @@ export class Reader {
     let prunedAbove = false
     for (const state of states) {
       if (state.record.prunedThrough > afterId) prunedAbove = true
-      const ring = state.record.ephemeral || state.ring?.covers(afterId) ? this.streams.ring(state) : undefined
+      const ring = await this.ringCovering(state, afterId)
       if (ring) candidates = candidates.concat(ring.since(afterId).filter((e) => filter.matches(e)))
       else fromLog.push(state.name)
     }
-    const rows = this.log.since(fromLog, afterId, limit, where)
+    const rows = await this.log.read(fromLog, afterId, limit, where)
     for (const row of rows) candidates.push(eventFromRow(row))
     if (states.length > 1) candidates.sort((a, b) => a.id - b.id)
     // A full page from the log may have more behind it: stop this page at its last row.
@@ -50,42 +56,67 @@ export class Reader {
     if (bound !== Number.POSITIVE_INFINITY) candidates = candidates.filter((e) => e.id <= bound)
     const isDone = bound === Number.POSITIVE_INFINITY && candidates.length <= limit
     const events = candidates.length > limit ? candidates.slice(0, limit) : candidates
-    const next = isDone ? Math.max(afterId, last) : events[events.length - 1].id
+    const newest = events.length > 0 ? events[events.length - 1].id : afterId
+    const next = isDone ? Math.max(afterId, last, newest) : newest
     const result: ReadResult = { events, next, isDone }
     if (prunedAbove) result.gap = { after: afterId, firstId: events[0]?.id ?? this.firstReplayable(states, afterId, last) }
     return result
   }
 
   /** The newest `limit` matching events, oldest first. */
-  tail(filter: Filter, limit: number): Event[] {
+  async tail(filter: Filter, limit: number): Promise<Event[]> {
     const states = this.streams.matching(filter.patterns)
+    const where = rowFilter(filter)
     const fromLog: string[] = []
     let candidates: Event[] = []
     for (const state of states) {
-      const isWhole = state.ring && (state.ring.floor <= state.record.prunedThrough || (!rowFilter(filter) && state.ring.size >= limit))
-      const ring = state.record.ephemeral || isWhole ? this.streams.ring(state) : undefined
+      const isWhole = state.ring && (state.ring.floor <= state.record.prunedThrough || (!where && state.ring.size >= limit))
+      const ring = state.record.ephemeral || isWhole ? await this.ringFor(state) : undefined
       // Without type or correlation filters every event of the ring matches: take only the newest.
-      if (ring) candidates = candidates.concat(rowFilter(filter) ? ring.tail(Infinity).filter((e) => filter.matches(e)) : ring.tail(limit))
+      if (ring) candidates = candidates.concat(where ? ring.tail(Infinity).filter((e) => filter.matches(e)) : ring.tail(limit))
       else fromLog.push(state.name)
     }
-    for (const row of this.log.tail(fromLog, limit, rowFilter(filter))) candidates.push(eventFromRow(row))
+    for (const row of await this.log.tail(fromLog, limit, where)) candidates.push(eventFromRow(row))
     candidates.sort((a, b) => a.id - b.id)
     return candidates.slice(-limit)
   }
 
   /** A position just before the first matching event at or after `timeMs`. */
-  positionAt(filter: Filter, timeMs: number): number {
+  async positionAt(filter: Filter, timeMs: number): Promise<number> {
     const states = this.streams.matching(filter.patterns)
-    let position = this.log.positionAt(
+    let position = await this.log.positionAt(
       states.filter((s) => !s.record.ephemeral).map((s) => s.name),
       timeMs,
     )
     for (const state of states) {
       if (!state.record.ephemeral) continue
-      const first = this.streams.ring(state).tail(Infinity).find((e) => e.timeMs >= timeMs)
+      const first = (await this.ringFor(state)).tail(Infinity).find((e) => e.timeMs >= timeMs)
       if (first && first.id - 1 < position) position = first.id - 1
     }
     return position
+  }
+
+  /** Stored events of one stream by id (those retention kept), ring first. */
+  async events(stream: string, ids: readonly number[]): Promise<Event[]> {
+    const state = this.streams.get(stream)
+    if (!state || ids.length === 0) return []
+    const wanted = new Set(ids)
+    const found = new Map<number, Event>()
+    for (const e of state.ring?.tail(Infinity) ?? []) if (wanted.has(e.id)) found.set(e.id, e)
+    const missing = ids.filter((id) => !found.has(id))
+    if (missing.length > 0 && !state.record.ephemeral) for (const row of await this.log.get(stream, missing)) found.set(row.id, eventFromRow(row))
+    return [...found.values()].sort((a, b) => a.id - b.id)
+  }
+
+  /** The ring when it alone can answer "everything after `afterId`" (an ephemeral stream's ring always must). */
+  private async ringCovering(state: StreamState, afterId: number): Promise<Ring | undefined> {
+    if (state.record.ephemeral) return this.ringFor(state)
+    if (state.ring?.covers(afterId)) return state.ring
+    return undefined
+  }
+
+  private ringFor(state: StreamState): Promise<Ring> {
+    return ringOf(state, (stream, n) => this.log.tail([stream], n, null))
   }
 
   private firstReplayable(states: StreamState[], afterId: number, last: number): number {
@@ -99,3 +130,4 @@ function rowFilter(filter: Filter): RowFilter | null {
   if (!filter.types && filter.correlationId === null) return null
   return { types: filter.types ? [...filter.types] : null, correlationId: filter.correlationId }
 }
+

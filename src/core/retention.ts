@@ -1,4 +1,4 @@
-import type { Log } from './log'
+import type { Change, EventLog, Prunable } from './log'
 import type { StreamRegistry, StreamState } from './streams'
 
 export interface RetentionOptions {
@@ -11,29 +11,38 @@ export interface RetentionOptions {
   heldFrom?(stream: string): number | undefined
 }
 
+/** What retention needs of the hub. */
+export interface RetentionHub {
+  /** Applies a prune the log committed (rings, counters), as every node does. */
+  apply(change: Change): void
+  /** Whether a live subscriber watches the stream (its ring is kept). */
+  isWatched(stream: string): boolean
+  pruned(events: number): void
+  failed(error: unknown): void
+}
+
 /**
  * Background upkeep: brings streams back within max events / max age in small batches,
  * drops pruned events from rings, forgets old dedup keys and evicts idle rings.
  */
 export class Retention {
   private timer: ReturnType<typeof setInterval> | undefined
+  private running: Promise<number> | undefined
+  private readonly pruner: Prunable | undefined
 
   constructor(
-    private readonly log: Log,
+    log: EventLog,
     private readonly streams: StreamRegistry,
     private readonly options: RetentionOptions,
-    private readonly hasSubscribers: (stream: string) => boolean,
-    private readonly onPruned: (events: number) => void = () => {},
-  ) {}
+    private readonly hub: RetentionHub,
+  ) {
+    this.pruner = 'prune' in log ? (log as unknown as Prunable) : undefined
+  }
 
-  start(intervalMs = 250, onError: (error: unknown) => void = () => {}): void {
+  start(intervalMs = 250): void {
     this.timer = setInterval(() => {
-      try {
-        this.pass()
-      } catch (error) {
-        // A failed pass (the log busy or full) is retried by the next one; it must not stop the server.
-        onError(error)
-      }
+      // A failed pass (the log busy or full) is retried by the next one; it must not stop the server.
+      if (!this.running) this.pass().catch((error) => this.hub.failed(error))
     }, intervalMs)
     this.timer.unref?.()
   }
@@ -42,59 +51,59 @@ export class Retention {
     clearInterval(this.timer)
   }
 
-  /** One pass over every stream; returns how many events it removed. */
-  pass(nowMs = Date.now()): number {
+  /** One pass over every stream; resolves with how many events it removed. */
+  pass(nowMs = Date.now()): Promise<number> {
+    this.running ??= this.run(nowMs).finally(() => (this.running = undefined))
+    return this.running
+  }
+
+  private async run(nowMs: number): Promise<number> {
     let budget = this.options.batch
-    for (const state of this.streams.all()) {
+    for (const state of [...this.streams.all()]) {
       if (budget <= 0) break
-      budget -= this.prune(state, nowMs, budget)
+      budget -= await this.prune(state, nowMs, budget)
       this.evictIdle(state, nowMs)
     }
-    this.log.pruneKeys(nowMs - this.options.dedupWindowSeconds * 1000, this.options.batch)
+    await this.pruner?.pruneKeys(nowMs - this.options.dedupWindowSeconds * 1000, this.options.batch)
     const removed = this.options.batch - budget
-    if (removed > 0) this.onPruned(removed)
+    if (removed > 0) this.hub.pruned(removed)
     return removed
   }
 
-  private prune(state: StreamState, nowMs: number, budget: number): number {
+  private async prune(state: StreamState, nowMs: number, budget: number): Promise<number> {
     const { maxEvents, maxAgeSeconds } = state.settings
     const beforeMs = nowMs - maxAgeSeconds * 1000
     const isOver = state.events > maxEvents || (state.firstTimeMs !== null && state.firstTimeMs < beforeMs)
     if (!isOver) return 0
     if (state.record.ephemeral) return this.pruneRing(state, maxEvents, beforeMs)
-    const { deleted, maxId } = this.log.prune(state.name, maxEvents, beforeMs, budget, this.options.heldFrom?.(state.name))
-    if (deleted === 0) return 0
-    state.events -= deleted
-    this.advance(state, maxId)
-    const next = this.log.since([state.name], maxId, 1, null)[0]
-    state.firstId = next?.id ?? null
-    state.firstTimeMs = next?.timeMs ?? null
-    return deleted
+    if (!this.pruner) return 0
+    const change = await this.pruner.prune(state.name, maxEvents, beforeMs, budget, this.options.heldFrom?.(state.name) ?? Number.MAX_SAFE_INTEGER)
+    if (change?.kind !== 'prune') return 0
+    this.hub.apply(change)
+    return change.removed
   }
 
+  /** An ephemeral stream's ring is all it has: it is trimmed where it is, on each node. */
   private pruneRing(state: StreamState, maxEvents: number, beforeMs: number): number {
-    const ring = this.streams.ring(state)
+    const ring = state.ring
+    if (!ring) return 0
     const events = ring.tail(Infinity)
     let cut = Math.max(0, events.length - maxEvents)
     while (cut < events.length && events[cut].timeMs < beforeMs) cut++
     if (cut === 0) return 0
-    this.advance(state, events[cut - 1].id)
+    // Pruned events leave the ring too: no transport may replay what retention removed.
+    const through = events[cut - 1].id
+    ring.dropThrough(through)
+    state.record.prunedThrough = through
     state.events = ring.size
     state.firstId = ring.firstId ?? null
     state.firstTimeMs = state.firstId === null ? null : events[cut].timeMs
     return cut
   }
 
-  /** Pruned events leave the ring too: no transport may replay what retention removed. */
-  private advance(state: StreamState, prunedThrough: number): void {
-    state.ring?.dropThrough(prunedThrough)
-    state.record.prunedThrough = prunedThrough
-    this.log.saveStream(state.record)
-  }
-
   private evictIdle(state: StreamState, nowMs: number): void {
     if (!state.ring || state.record.ephemeral || nowMs - state.touchedMs < this.options.ringIdleMs) return
-    if (this.hasSubscribers(state.name)) return
+    if (this.hub.isWatched(state.name)) return
     state.ring = undefined
   }
 }

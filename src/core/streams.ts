@@ -1,7 +1,7 @@
-import { Event, type Envelope } from './event'
-import type { Log, LogRow, StreamRecord, StreamStats } from './log'
-import { matches } from './pattern'
+import { type Envelope, Event } from './event'
+import type { LogRow, StreamRecord, StreamStats } from './log'
 import { NameIndex } from './name-index'
+import { matches } from './pattern'
 import { Ring } from './ring'
 
 /** Stream settings as configured; unset fields fall back to pattern defaults, then server defaults. */
@@ -17,9 +17,22 @@ export interface StreamDefault extends Partial<StreamSettings> {
   pattern: string
 }
 
+/** What the rest of the server may read of a stream. */
+export interface StreamView {
+  readonly name: string
+  readonly record: Readonly<StreamRecord>
+  readonly settings: Readonly<StreamSettings>
+  readonly events: number
+  readonly firstId: number | null
+  readonly lastId: number | null
+  eventsPerSecond(nowMs?: number): number
+}
+
 /** One stream's in-memory state: its record, its counters and, while active, its ring. */
-export class StreamState {
+export class StreamState implements StreamView {
   ring: Ring | undefined
+  /** A ring being rebuilt from the log, and the events applied meanwhile (added once it is built). */
+  loading: { ring: Promise<Ring>; applied: Event[] } | undefined
   events = 0
   firstId: number | null = null
   lastId: number | null = null
@@ -41,7 +54,7 @@ export class StreamState {
     return this.record.name
   }
 
-  /** Records a committed event; the ring must already have been built if it is used. */
+  /** Counts a committed event. */
   appended(event: Event): void {
     if (this.firstId === null) {
       this.firstId = event.id
@@ -51,6 +64,14 @@ export class StreamState {
     this.events++
     this.touchedMs = Date.now()
     this.count(this.touchedMs, 1)
+  }
+
+  /** Takes the log's count of what retention kept. */
+  counted(stats: StreamStats): void {
+    this.events = stats.events
+    this.firstId = stats.firstId
+    this.lastId = stats.lastId ?? this.lastId
+    this.firstTimeMs = stats.firstTimeMs
   }
 
   /** Events appended in the last whole second. */
@@ -92,26 +113,29 @@ export function envelopeJson(env: Envelope, dataJson: string): string {
   return `${json}}`
 }
 
-/** Every stream the server knows, by name, with settings resolved from record, pattern defaults and server defaults. */
+/** Every stream the server knows, by name and by pattern, with settings resolved from record, pattern defaults and server defaults. */
 export class StreamRegistry {
   private readonly byName = new Map<string, StreamState>()
   private readonly byPattern = new NameIndex<StreamState>()
 
   constructor(
-    private readonly log: Log,
     private readonly defaults: StreamSettings,
     private readonly patternDefaults: readonly StreamDefault[],
-  ) {
-    for (const record of log.streams()) {
-      // An ephemeral stream's ring died with the last process: everything issued before now is gone.
-      if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, log.lastId())
-      this.add(new StreamState(record, this.resolve(record), true))
-    }
-    for (const stats of log.stats()) this.applyStats(this.getOrCreate(stats.name), stats)
-  }
+  ) {}
 
   get(name: string): StreamState | undefined {
     return this.byName.get(name)
+  }
+
+  /** A stream as the log knows it (at start, or a record another change brought). */
+  load(record: StreamRecord, stats?: StreamStats): StreamState {
+    let state = this.byName.get(record.name)
+    if (state) state.record = { ...record }
+    else this.add((state = new StreamState({ ...record }, this.resolve(record), true)))
+    state.isStored = true
+    this.refresh(state)
+    if (stats) state.counted(stats)
+    return state
   }
 
   /** The stream's state, created (in memory only) on first use. */
@@ -148,29 +172,15 @@ export class StreamRegistry {
     this.byPattern.delete(name)
   }
 
-  private add(state: StreamState): void {
-    this.byName.set(state.name, state)
-    this.byPattern.set(state.name, state)
-  }
-
   /** Re-resolves settings after the record changed; resizes the ring if needed. */
   refresh(state: StreamState): void {
     state.settings = this.resolve(state.record)
     if (state.ring && state.ring.capacity !== state.settings.ringSize) state.ring = state.ring.resized(state.settings.ringSize)
   }
 
-  /** The ring, rebuilt from the log when it was evicted (or never built). */
-  ring(state: StreamState): Ring {
-    if (state.ring) return state.ring
-    const { ringSize } = state.settings
-    const ring = new Ring(ringSize, state.record.prunedThrough)
-    if (!state.record.ephemeral && state.events > 0) {
-      const rows = this.log.tail([state.name], ringSize, null)
-      for (const row of rows) ring.push(eventFromRow(row))
-      if (state.events > rows.length && rows.length > 0) ring.floor = rows[0].id - 1
-    }
-    state.ring = ring
-    return ring
+  private add(state: StreamState): void {
+    this.byName.set(state.name, state)
+    this.byPattern.set(state.name, state)
   }
 
   private resolve(record: StreamRecord, isNew = false): StreamSettings {
@@ -189,11 +199,37 @@ export class StreamRegistry {
     if (!isNew) settings.ephemeral = record.ephemeral
     return settings
   }
+}
 
-  private applyStats(state: StreamState, stats: StreamStats): void {
-    state.events = stats.events
-    state.firstId = stats.firstId
-    state.lastId = stats.lastId
-    state.firstTimeMs = stats.firstTimeMs
+/**
+ * The stream's ring, rebuilt from the log when it was evicted or never built. Events applied while
+ * the log is read join it once built, so the ring never misses one.
+ */
+export async function ringOf(state: StreamState, readTail: (stream: string, n: number) => Promise<LogRow[]>): Promise<Ring> {
+  if (state.ring) return state.ring
+  if (state.record.ephemeral || state.events === 0) return (state.ring = new Ring(state.settings.ringSize, state.record.prunedThrough))
+  if (!state.loading) {
+    const applied: Event[] = []
+    const ring = (async () => {
+      const { ringSize } = state.settings
+      let rows: LogRow[]
+      try {
+        rows = await readTail(state.name, ringSize)
+      } catch (error) {
+        if (state.loading?.applied === applied) state.loading = undefined
+        throw error
+      }
+      const built = new Ring(ringSize, state.record.prunedThrough)
+      for (const row of rows) built.push(eventFromRow(row))
+      if (rows.length === ringSize) built.floor = Math.max(built.floor, rows[0].id - 1)
+      for (const e of applied) if (e.id > built.lastId) built.push(e)
+      if (state.loading?.applied === applied) {
+        state.ring = built
+        state.loading = undefined
+      }
+      return built
+    })()
+    state.loading = { ring, applied }
   }
+  return state.loading.ring
 }

@@ -3,7 +3,8 @@ import type { Event } from '../core/event'
 import { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
 import { streamNameProblem } from '../core/pattern'
-import type { Delivery, Group } from './group'
+import type { Delivery } from './delivery'
+import type { Group } from './group'
 
 /** What a replay did, per dead letter (ids of events in `dlq.{group}`). */
 export interface ReplayResult {
@@ -74,7 +75,7 @@ export class DeadLetters {
     const filter = new Filter([group.dlqStream], ['dead_letter'])
     let position = 0
     while (letters.length < MAX_REPLAY) {
-      const page = this.hub.reader.read(filter, position, 1000)
+      const page = await this.hub.read(filter, position, 1000)
       for (const e of page.events) if (!want || want.has(e.id)) letters.push(e)
       position = page.next
       if (page.isDone) break

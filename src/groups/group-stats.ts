@@ -15,7 +15,7 @@ export interface GroupStats {
 // A consumer that holds nothing and has not been seen for this long drops off the list.
 const FORGET_MS = 3600_000
 
-export function groupStats(hub: Hub, group: Group, nowMs = Date.now()): GroupStats {
+export async function groupStats(hub: Hub, group: Group, nowMs = Date.now()): Promise<GroupStats> {
   let waiting = 0
   let pending = 0
   let inFlight = 0
@@ -33,16 +33,16 @@ export function groupStats(hub: Hub, group: Group, nowMs = Date.now()): GroupSta
   for (const [name, seen] of group.consumers) if (!held.has(name) && nowMs - seen > FORGET_MS) group.consumers.delete(name)
   const names = new Set([...group.consumers.keys(), ...held.keys()])
   const consumers = [...names].sort().map((consumer) => ({ consumer, inFlight: held.get(consumer) ?? 0, lastSeenMs: group.consumers.get(consumer) ?? null }))
-  return { lag: unread(hub, group) + waiting, pending, inFlight, consumers, acksPerSecond: group.ackRate(nowMs) }
+  return { lag: (await unread(hub, group)) + waiting, pending, inFlight, consumers, acksPerSecond: group.ackRate(nowMs) }
 }
 
 /** Matching events after the cursor: counted once by reading pages (capped at 1M), then kept up to date by the group. */
-function unread(hub: Hub, group: Group): number {
+async function unread(hub: Hub, group: Group): Promise<number> {
   if (group.unread !== null) return group.unread
   let n = 0
   let position = group.cursor
   for (let pages = 0; pages < 1000; pages++) {
-    const page = hub.reader.read(group.filter, position, 1000)
+    const page = await hub.read(group.filter, position, 1000)
     for (const e of page.events) if (e.stream !== group.dlqStream) n++
     position = page.next
     if (page.isDone) return (group.unread = n)

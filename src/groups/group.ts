@@ -1,44 +1,12 @@
 import type { Event } from '../core/event'
 import { Filter } from '../core/filter'
 import type { ReadResult } from '../core/reader'
-import type { DeliveryRecord, GroupConfig, GroupCounters, GroupRecord, GroupWrite } from './group-log'
+import { Delivery, type Holder, recordOf, type Settled } from './delivery'
+import type { GroupConfig, GroupCounters, GroupRecord, GroupWrite } from './group-log'
 import { LeaseSchedule } from './lease-schedule'
 
-/** A push consumer's share of the leases: its held ids are its used credit. */
-export interface Holder {
-  readonly held: Set<number>
-}
-
-/** One event the group has read and not yet settled, with its lease. */
-export class Delivery implements DeliveryRecord {
-  holder: Holder | null = null
-
-  constructor(
-    readonly event: Event,
-    public consumer: string | null,
-    public attempt: number,
-    public deadlineMs: number,
-    public reason: string | null = null,
-    public isDead = false,
-  ) {}
-
-  get id(): number {
-    return this.event.id
-  }
-
-  get stream(): string {
-    return this.event.stream
-  }
-}
-
-/** ids taken by an ack/nack/extend/term, and ids the consumer did not hold (reported, never taken). */
-export interface Settled {
-  ok: number[]
-  notHeld: number[]
-}
-
-/** Reads matching events with id > after, at most n (the hub's Reader). */
-export type ReadFn = (filter: Filter, after: number, n: number) => ReadResult
+/** Reads matching events with id > after, at most n (the hub's read). */
+export type ReadFn = (filter: Filter, after: number, n: number) => Promise<ReadResult>
 
 // Under ordering "stream", events read past busy streams wait in memory (and in SQLite); this bounds them.
 const MAX_BUFFERED = 2000
@@ -63,6 +31,11 @@ export class Group {
   private ahead: Event[] = []
   private aheadAt = 0
   private aheadNext = 0
+  private filling: Promise<void> | undefined
+  /** Whether the last page read reached the newest event (nothing more to read right now). */
+  private isAtHead = false
+  /** Bumped by reconfigure: a page read for an older filter is dropped. */
+  private generation = 0
   private readonly upserts = new Set<Delivery>()
   private readonly removes = new Set<number>()
   private isDirty = false
@@ -89,6 +62,9 @@ export class Group {
     this.filter = new Filter(config.streams, config.types)
     this.unread = null
     this.ahead = []
+    this.aheadAt = 0
+    this.isAtHead = false
+    this.generation++
     if (wasOrdered !== this.isOrdered) {
       this.schedule = this.newSchedule()
       for (const d of this.pending.values()) this.scheduled(d)
@@ -109,7 +85,7 @@ export class Group {
    * Hands up to `n` events to `consumer`: released ones first (oldest first), then new ones from the cursor.
    * Under ordering "stream" only the oldest unsettled event of a stream is handed, and only when none of it is held.
    */
-  take(n: number, consumer: string, holder: Holder | null, nowMs: number, read: ReadFn): Delivery[] {
+  take(n: number, consumer: string, holder: Holder | null, nowMs: number): Delivery[] {
     const out: Delivery[] = []
     const isOrdered = this.isOrdered
     if (isOrdered) {
@@ -129,7 +105,7 @@ export class Group {
       }
     }
     while (out.length < n && !(isOrdered && this.pending.size >= MAX_BUFFERED)) {
-      const event = this.nextEvent(read, nowMs)
+      const event = this.nextEvent()
       if (!event) break
       const isBlocked = isOrdered && (this.perStream.get(event.stream)?.size ?? 0) > 0
       const d = new Delivery(event, null, 0, nowMs)
@@ -139,10 +115,24 @@ export class Group {
     return out
   }
 
-  /** The next unread matching event, moving the cursor past it; pages are read ahead into memory. */
-  private nextEvent(read: ReadFn, nowMs: number): Event | undefined {
-    while (this.ahead.length === 0) {
-      const page = read(this.filter, this.cursor, PAGE)
+  /** Whether `take` has read every matching event there was at the last read (no more to fill). */
+  get isCaughtUp(): boolean {
+    return this.aheadAt >= this.ahead.length && this.isAtHead
+  }
+
+  /** Reads the next page of matching events after the cursor into memory, unless some are still there; one read at a time. */
+  fill(read: ReadFn, nowMs: number): Promise<void> {
+    if (this.aheadAt < this.ahead.length) return Promise.resolve()
+    this.filling ??= this.readAhead(read, nowMs).finally(() => (this.filling = undefined))
+    return this.filling
+  }
+
+  private async readAhead(read: ReadFn, nowMs: number): Promise<void> {
+    for (;;) {
+      const [from, generation] = [this.cursor, this.generation]
+      const page = await read(this.filter, from, PAGE)
+      // Reconfigured or moved meanwhile: this page is for another filter or position.
+      if (this.cursor !== from || this.generation !== generation) return
       if (page.gap && page.gap.firstId !== this.counters.lastGap?.firstId) {
         this.counters.gaps++
         this.counters.lastGap = { ...page.gap, timeMs: nowMs }
@@ -150,17 +140,23 @@ export class Group {
       this.ahead = page.events.filter((e) => e.stream !== this.dlqStream)
       this.aheadAt = 0
       this.aheadNext = page.reset ? page.reset.lastId : page.next
+      this.isAtHead = page.isDone
       if (this.unread !== null && page.isDone) this.unread = this.ahead.length
-      if (this.ahead.length === 0) {
-        // Nothing matching up to `next`: the cursor may skip there.
-        this.isDirty ||= this.cursor !== this.aheadNext
-        this.cursor = this.aheadNext
-        if (page.isDone) return undefined
-      }
+      if (this.ahead.length > 0) return
+      // Nothing matching up to `next`: the cursor may skip there.
+      this.isDirty ||= this.cursor !== this.aheadNext
+      this.cursor = this.aheadNext
+      if (page.isDone) return
     }
+  }
+
+  /** The next unread matching event already read ahead, moving the cursor past it. */
+  private nextEvent(): Event | undefined {
+    if (this.aheadAt >= this.ahead.length) return undefined
     const event = this.ahead[this.aheadAt++]
     if (this.aheadAt >= this.ahead.length) {
       this.ahead = []
+      this.aheadAt = 0
       // The whole page is taken: everything up to its `next` has been read.
       this.cursor = this.aheadNext
     } else this.cursor = event.id
@@ -364,8 +360,4 @@ export class Group {
     }
     this.ackBuckets[second % this.ackBuckets.length] += n
   }
-}
-
-function recordOf(d: Delivery): DeliveryRecord {
-  return { id: d.id, stream: d.stream, consumer: d.consumer, attempt: d.attempt, deadlineMs: d.deadlineMs, reason: d.reason, isDead: d.isDead }
 }

@@ -1,10 +1,9 @@
 import { RingcastError } from '../core/errors'
-import type { Feed, Subscriber } from '../core/feed'
 import { streamNameProblem } from '../core/pattern'
-import type { Delivery, Group, Holder } from './group'
+import type { Delivery, Holder } from './delivery'
 import type { GroupConfig } from './group-log'
 
-// The shapes the Groups manager works with: what a PUT may set, who waits for work, and what keeps a group moving.
+// The shapes the Groups manager works with: what a PUT may set and who waits for work.
 
 /** What PUT /v1/groups/{group} may set; unset fields keep their value (or the default on create). */
 export interface GroupSpec {
@@ -33,7 +32,6 @@ export interface Waiter {
 export class Pusher implements PushConsumer {
   readonly held = new Set<number>()
   constructor(
-    readonly live: Live,
     readonly consumer: string,
     readonly max: number,
     readonly send: (d: Delivery) => void,
@@ -44,20 +42,6 @@ export class Pusher implements PushConsumer {
   close(): void {
     this.onClose(this)
   }
-}
-
-/** A group with what keeps it moving: its hub subscription, its deadline timer, its waiting consumers. */
-export interface Live {
-  group: Group
-  feed: Feed
-  waker: Subscriber
-  waiters: Waiter[]
-  pushers: Pusher[]
-  timer: ReturnType<typeof setTimeout> | undefined
-  timerAtMs: number
-  isScheduled: boolean
-  /** Settlements waiting for the next write (one transaction per group per event-loop turn). */
-  commits: { resolve(): void; reject(error: unknown): void }[]
 }
 
 export const DEFAULT_ACK_TIMEOUT_SEC = 30

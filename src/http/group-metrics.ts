@@ -4,7 +4,7 @@ import type { AppDeps } from './deps'
 type Values = [Record<string, string> | null, number][]
 
 /** Per-group lines for /metrics, read at scrape time. */
-export function groupMetrics(d: AppDeps) {
+export async function groupMetrics(d: AppDeps) {
   const lag: Values = []
   const pending: Values = []
   const inFlight: Values = []
@@ -14,7 +14,7 @@ export function groupMetrics(d: AppDeps) {
   const deadLetters: Values = []
   const gaps: Values = []
   for (const g of d.groups.list()) {
-    const s = groupStats(d.hub, g)
+    const s = await groupStats(d.hub, g)
     const label = { group: g.name }
     lag.push([label, s.lag])
     pending.push([label, s.pending])

@@ -1,4 +1,4 @@
-import type { WsRules } from '../transports/ws'
+import type { WsRules } from '../transports/ws-context'
 import type { AppDeps } from './deps'
 import { filterOf } from './params'
 import { publishAs } from './publishing'

@@ -1,6 +1,7 @@
 import { Database, type Statement } from 'bun:sqlite'
 import { statSync } from 'node:fs'
-import type { Commit, Log, LogRow, RowFilter, StreamRecord, StreamStats } from '../core/log'
+import { RingcastError } from '../core/errors'
+import type { Appended, Catalog, Change, EventLog, LogHealth, LogRow, Outcome, Prunable, RowFilter, StreamRecord, StreamStats, Write } from '../core/log'
 import { migrate } from './migrations'
 
 export interface SqliteLogOptions {
@@ -11,20 +12,25 @@ export interface SqliteLogOptions {
 
 const ROW = 'id, stream, type, data, time AS timeMs, key, correlation_id AS correlationId'
 
-/** The Log on bun:sqlite in WAL mode. Holds an exclusive lock: one server per file. */
-export class SqliteLog implements Log {
+/**
+ * The event log on bun:sqlite in WAL mode, for one server (it holds an exclusive lock on the file).
+ * Everything is synchronous underneath: each `append` is one transaction, and the stream records are
+ * mirrored in memory so a publish checks closed and ephemeral without a query.
+ */
+export class SqliteLog implements EventLog, Prunable, LogHealth {
   /** The open database, shared with the other stores of this file (consumer groups). */
   readonly db: Database
+  private readonly statements: Statement[] = []
   private readonly insertEvent: Statement
   private readonly insertKey: Statement
   private readonly upsertStream: Statement
   private readonly setLastId: Statement
-  private readonly findKeyQuery: Statement
-  private readonly getQuery: Statement
+  private readonly findKey: Statement
   private readonly sinceOne: Statement
   private readonly tailOne: Statement
-  private readonly commitTx: (commit: Commit) => void
-  private last: number
+  private readonly appendTx: (writes: readonly Write[], timeMs: number, dedupSinceMs: number) => Appended
+  private readonly records = new Map<string, StreamRecord>()
+  private last = 0
   private readonly path: string
 
   constructor(options: SqliteLogOptions) {
@@ -44,83 +50,57 @@ export class SqliteLog implements Log {
     this.db.exec('PRAGMA temp_store = MEMORY')
     migrate(this.db)
 
-    this.insertEvent = this.db.prepare(
-      'INSERT INTO events (id, stream, type, data, time, key, correlation_id) VALUES ($id, $stream, $type, $data, $timeMs, $key, $correlationId)',
-    )
-    this.insertKey = this.db.prepare('INSERT OR REPLACE INTO dedup_keys (stream, key, id, time) VALUES ($stream, $key, $id, $timeMs)')
-    this.upsertStream = this.db.prepare(
+    const prepare = (sql: string) => {
+      const statement = this.db.prepare(sql)
+      this.statements.push(statement)
+      return statement
+    }
+    this.insertEvent = prepare('INSERT INTO events (id, stream, type, data, time, key, correlation_id) VALUES ($id, $stream, $type, $data, $timeMs, $key, $correlationId)')
+    this.insertKey = prepare('INSERT OR REPLACE INTO dedup_keys (stream, key, id, time) VALUES (?, ?, ?, ?)')
+    this.upsertStream = prepare(
       `INSERT OR REPLACE INTO streams (name, ring_size, max_events, max_age_seconds, ephemeral, closed, pruned_through)
        VALUES ($name, $ringSize, $maxEvents, $maxAgeSeconds, $ephemeral, $closed, $prunedThrough)`,
     )
-    this.setLastId = this.db.prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('last_id', ?)")
-    this.findKeyQuery = this.db.prepare('SELECT id FROM dedup_keys WHERE stream = ? AND key = ? AND time >= ?')
-    this.getQuery = this.db.prepare(`SELECT ${ROW} FROM events WHERE id = ?`)
-    this.sinceOne = this.db.prepare(`SELECT ${ROW} FROM events WHERE stream = ? AND id > ? ORDER BY id LIMIT ?`)
-    this.tailOne = this.db.prepare(`SELECT ${ROW} FROM events WHERE stream = ? ORDER BY id DESC LIMIT ?`)
+    this.setLastId = prepare("INSERT OR REPLACE INTO meta (name, value) VALUES ('last_id', ?)")
+    this.findKey = prepare('SELECT id FROM dedup_keys WHERE stream = ? AND key = ? AND time >= ?')
+    this.sinceOne = prepare(`SELECT ${ROW} FROM events WHERE stream = ? AND id > ? ORDER BY id LIMIT ?`)
+    this.tailOne = prepare(`SELECT ${ROW} FROM events WHERE stream = ? ORDER BY id DESC LIMIT ?`)
+    this.appendTx = this.db.transaction((writes: readonly Write[], timeMs: number, dedupSinceMs: number) => this.store(writes, timeMs, dedupSinceMs))
+  }
 
-    this.commitTx = this.db.transaction((commit: Commit) => {
-      for (const row of commit.rows) this.insertEvent.run(row as never)
-      for (const key of commit.keys) this.insertKey.run(key as never)
-      for (const stream of commit.streams) this.upsertStream.run(streamParams(stream) as never)
-      this.setLastId.run(commit.lastId)
-    })
-
+  async open(): Promise<Catalog> {
     const meta = this.db.query("SELECT value FROM meta WHERE name = 'last_id'").get() as { value: number } | null
     const max = this.db.query('SELECT max(id) AS id FROM events').get() as { id: number | null }
     this.last = Math.max(meta?.value ?? 0, max.id ?? 0)
-  }
-
-  lastId(): number {
-    return this.last
-  }
-
-  commit(commit: Commit): void {
-    this.commitTx(commit)
-    this.last = commit.lastId
-  }
-
-  streams(): StreamRecord[] {
     const rows = this.db.query('SELECT * FROM streams').all() as Record<string, number | string | null>[]
-    return rows.map((r) => ({
-      name: r.name as string,
-      ringSize: r.ring_size as number | null,
-      maxEvents: r.max_events as number | null,
-      maxAgeSeconds: r.max_age_seconds as number | null,
-      ephemeral: r.ephemeral === 1,
-      closed: r.closed === 1,
-      prunedThrough: r.pruned_through as number,
-    }))
-  }
-
-  stats(): StreamStats[] {
-    return this.db
+    for (const r of rows) this.records.set(r.name as string, recordOf(r))
+    const stats = this.db
       .query(
         `SELECT s.*, (SELECT time FROM events f WHERE f.id = s.firstId) AS firstTimeMs
          FROM (SELECT stream AS name, count(*) AS events, min(id) AS firstId, max(id) AS lastId FROM events GROUP BY stream) s`,
       )
-      .all() as StreamStats[]
+      .all() as (StreamStats & { name: string })[]
+    const byName = new Map(stats.map((s) => [s.name, s]))
+    const streams: Catalog['streams'] = []
+    for (const record of this.records.values()) {
+      const s = byName.get(record.name)
+      streams.push({ record: { ...record }, stats: s ? { events: s.events, firstId: s.firstId, lastId: s.lastId, firstTimeMs: s.firstTimeMs } : EMPTY })
+    }
+    return { lastId: this.last, streams }
   }
 
-  saveStream(record: StreamRecord): void {
-    this.upsertStream.run(streamParams(record) as never)
+  async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
+    return this.appendTx(writes, timeMs, dedupSinceMs)
   }
 
-  deleteStream(name: string): void {
-    this.db.transaction(() => {
-      this.db.query('DELETE FROM events WHERE stream = ?').run(name)
-      this.db.query('DELETE FROM dedup_keys WHERE stream = ?').run(name)
-      this.db.query('DELETE FROM streams WHERE name = ?').run(name)
-    })()
-  }
-
-  since(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): LogRow[] {
+  async read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
     if (streams.length === 0) return []
     if (streams.length === 1 && !where) return this.sinceOne.all(streams[0], afterId, limit) as LogRow[]
     const [sql, params] = whereClause(streams, where)
     return this.db.query(`SELECT ${ROW} FROM events WHERE ${sql} AND id > ? ORDER BY id LIMIT ?`).all(...params, afterId, limit) as LogRow[]
   }
 
-  tail(streams: readonly string[], limit: number, where: RowFilter | null): LogRow[] {
+  async tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]> {
     if (streams.length === 0) return []
     let rows: LogRow[]
     if (streams.length === 1 && !where) rows = this.tailOne.all(streams[0], limit) as LogRow[]
@@ -131,24 +111,22 @@ export class SqliteLog implements Log {
     return rows.reverse()
   }
 
-  positionAt(streams: readonly string[], timeMs: number): number {
+  async positionAt(streams: readonly string[], timeMs: number): Promise<number> {
     if (streams.length === 0) return this.last
-    const row = this.db
-      .query('SELECT min(id) AS id FROM events WHERE stream IN (SELECT value FROM json_each(?)) AND time >= ?')
-      .get(JSON.stringify(streams), timeMs) as { id: number | null }
+    const row = this.db.query('SELECT min(id) AS id FROM events WHERE stream IN (SELECT value FROM json_each(?)) AND time >= ?').get(JSON.stringify(streams), timeMs) as { id: number | null }
     return row.id === null ? this.last : row.id - 1
   }
 
-  findKey(stream: string, key: string, sinceMs: number): number | undefined {
-    const row = this.findKeyQuery.get(stream, key, sinceMs) as { id: number } | null
-    return row?.id
+  async get(stream: string, ids: readonly number[]): Promise<LogRow[]> {
+    if (ids.length === 0) return []
+    return this.db.query(`SELECT ${ROW} FROM events WHERE stream = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(stream, JSON.stringify(ids)) as LogRow[]
   }
 
-  get(id: number): LogRow | undefined {
-    return (this.getQuery.get(id) as LogRow | null) ?? undefined
+  async head(): Promise<number> {
+    return this.last
   }
 
-  prune(stream: string, keep: number, beforeMs: number, batch: number, belowId = Number.MAX_SAFE_INTEGER): { deleted: number; maxId: number } {
+  async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
     const deleted = this.db
       .query(
@@ -157,18 +135,25 @@ export class SqliteLog implements Log {
          ) RETURNING id`,
       )
       .all(stream, over?.id ?? 0, beforeMs, belowId, batch) as { id: number }[]
-    let maxId = 0
-    for (const row of deleted) if (row.id > maxId) maxId = row.id
-    return { deleted: deleted.length, maxId }
+    if (deleted.length === 0) return null
+    let throughId = 0
+    for (const row of deleted) if (row.id > throughId) throughId = row.id
+    const record = this.records.get(stream)
+    if (record) {
+      record.prunedThrough = Math.max(record.prunedThrough, throughId)
+      this.upsertStream.run(streamParams(record) as never)
+    }
+    const stats = this.db
+      .query('SELECT count(*) AS events, min(id) AS firstId, max(id) AS lastId, (SELECT time FROM events WHERE stream = ?1 ORDER BY id LIMIT 1) AS firstTimeMs FROM events WHERE stream = ?1')
+      .get(stream) as StreamStats
+    return { kind: 'prune', stream, throughId, removed: deleted.length, stats }
   }
 
-  pruneKeys(beforeMs: number, batch: number): number {
-    return this.db
-      .query('DELETE FROM dedup_keys WHERE (stream, key) IN (SELECT stream, key FROM dedup_keys WHERE time < ? LIMIT ?)')
-      .run(beforeMs, batch).changes
+  async pruneKeys(beforeMs: number, batch: number): Promise<number> {
+    return this.db.query('DELETE FROM dedup_keys WHERE (stream, key) IN (SELECT stream, key FROM dedup_keys WHERE time < ? LIMIT ?)').run(beforeMs, batch).changes
   }
 
-  isWritable(): boolean {
+  async isWritable(): Promise<boolean> {
     try {
       this.setLastId.run(this.last)
       return true
@@ -194,17 +179,121 @@ export class SqliteLog implements Log {
     this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   }
 
-  close(): void {
+  async close(): Promise<void> {
     // bun:sqlite's close() leaves the connection (and its exclusive lock) open while a prepared statement lives.
-    for (const s of [this.insertEvent, this.insertKey, this.upsertStream, this.setLastId, this.findKeyQuery, this.getQuery, this.sinceOne, this.tailOne]) s.finalize()
+    for (const s of this.statements) s.finalize()
     this.db.close()
   }
+
+  /** The body of one append transaction; record changes reach the mirror only once it commits. */
+  private store(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Appended {
+    const outcomes: Outcome[] = []
+    const changes: Change[] = []
+    const touched = new Map<string, StreamRecord | null>()
+    const keys = new Map<string, number>()
+    const recordOf = (name: string) => (touched.has(name) ? touched.get(name) : this.records.get(name)) ?? undefined
+    const save = (record: StreamRecord) => {
+      touched.set(record.name, record)
+      this.upsertStream.run(streamParams(record) as never)
+      changes.push({ kind: 'stream', record: { ...record } })
+    }
+    let id = this.last
+    for (const w of writes) {
+      if (w.kind === 'delete') {
+        this.db.query('DELETE FROM events WHERE stream = ?').run(w.stream)
+        this.db.query('DELETE FROM dedup_keys WHERE stream = ?').run(w.stream)
+        this.db.query('DELETE FROM streams WHERE name = ?').run(w.stream)
+        touched.set(w.stream, null)
+        changes.push({ kind: 'delete', stream: w.stream })
+        outcomes.push({ kind: 'done' })
+        continue
+      }
+      const known = recordOf(w.stream)
+      let record = known ? { ...known } : w.create ? { ...w.create } : undefined
+      if (!record) {
+        outcomes.push({ kind: 'refused', error: new RingcastError('not_found', `No stream "${w.stream}".`) })
+        continue
+      }
+      if (w.kind === 'configure') {
+        record = { ...record, ...definedOf(w.patch) }
+        save(record)
+        outcomes.push({ kind: 'done' })
+        continue
+      }
+      if (record.closed) {
+        outcomes.push(w.kind === 'close' ? { kind: 'done' } : { kind: 'refused', error: closedError(w.stream) })
+        continue
+      }
+      if (w.kind === 'close') {
+        save({ ...record, closed: true })
+        outcomes.push({ kind: 'done' })
+        continue
+      }
+      // A new stream is announced before its first event, so every node knows whether it is ephemeral.
+      if (!known) save(record)
+      const items: { id: number; duplicate: boolean }[] = []
+      for (const item of w.items) {
+        if (item.key !== undefined) {
+          const keyOf = `${w.stream}\u0000${item.key}`
+          const original = keys.get(keyOf) ?? (this.findKey.get(w.stream, item.key, dedupSinceMs) as { id: number } | null)?.id
+          if (original !== undefined) {
+            items.push({ id: original, duplicate: true })
+            continue
+          }
+          keys.set(keyOf, id + 1)
+          this.insertKey.run(w.stream, item.key, id + 1, timeMs)
+        }
+        id++
+        const row: LogRow = { id, stream: w.stream, type: item.type, data: item.data, timeMs, key: item.key ?? null, correlationId: item.correlationId ?? null }
+        if (!record.ephemeral) this.insertEvent.run(row as never)
+        changes.push({ kind: 'event', row })
+        items.push({ id, duplicate: false })
+        if (item.terminal) {
+          record = { ...record, closed: true }
+          save(record)
+          break
+        }
+      }
+      outcomes.push({ kind: 'published', items })
+    }
+    if (id !== this.last) this.setLastId.run(id)
+    // Reached only when the transaction commits (a throw rolls back and skips this).
+    this.last = id
+    for (const [name, record] of touched) {
+      if (record) this.records.set(name, record)
+      else this.records.delete(name)
+    }
+    return { outcomes, changes }
+  }
 }
+
+const EMPTY: StreamStats = { events: 0, firstId: null, lastId: null, firstTimeMs: null }
 
 /** Thrown when another process holds the data file. */
 export class DataFileInUseError extends Error {
   constructor(readonly path: string) {
     super(`data file ${path} is in use by another process (is another ringcast running on it?)`)
+  }
+}
+
+function closedError(stream: string): RingcastError {
+  return new RingcastError('stream_closed', `Stream "${stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.')
+}
+
+/** The fields of a patch that were given. */
+function definedOf<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+function recordOf(r: Record<string, number | string | null>): StreamRecord {
+  return {
+    name: r.name as string,
+    ringSize: r.ring_size as number | null,
+    maxEvents: r.max_events as number | null,
+    maxAgeSeconds: r.max_age_seconds as number | null,
+    ephemeral: r.ephemeral === 1,
+    closed: r.closed === 1,
+    prunedThrough: r.pruned_through as number,
   }
 }
 

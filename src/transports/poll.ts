@@ -1,8 +1,9 @@
 import type { Event } from '../core/event'
-import type { Batch, Feed, Subscriber } from '../core/feed'
+import type { Batch } from '../core/feed'
 import type { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
 import type { ReadResult } from '../core/reader'
+import type { FollowSink, Subscription } from '../core/subscription'
 import type { Metrics } from '../metrics'
 import { type Connection, type Connections, connectionId } from './connections'
 
@@ -39,13 +40,13 @@ export class PollTransport {
   async page(request: PollRequest): Promise<PollPage> {
     const { hub } = this
     const { filter, limit } = request
-    const position = request.after ?? (request.sinceMs !== null ? hub.reader.positionAt(filter, request.sinceMs) : null)
+    const position = request.after ?? (request.sinceMs !== null ? await hub.positionAt(filter, request.sinceMs) : null)
     let page: PollPage
     if (position === null) {
-      const events = hub.reader.tail(filter, limit)
+      const events = await hub.tail(filter, limit)
       page = { events, next: events.length > 0 ? events[events.length - 1].id : hub.lastId, closed: hub.isClosed(filter) }
     } else {
-      const read = hub.reader.read(filter, position, limit)
+      const read = await hub.read(filter, position, limit)
       const events = read.events
       page = { events, next: events.length > 0 ? events[events.length - 1].id : read.reset ? read.reset.lastId : position, closed: hub.isClosed(filter) }
       if (read.gap) page.gap = read.gap
@@ -53,8 +54,8 @@ export class PollTransport {
     }
     // A gap or reset is news in itself: answer at once rather than lose it to the events a wait brings.
     if (page.events.length > 0 || page.closed || page.gap || page.reset || request.waitMs <= 0) return this.counted(page)
-    // Nothing yet: wait for the next matching event, subscribed in the same turn as the read above.
-    const events = await this.wait(request)
+    // Nothing yet: follow from where the read ended, so an event committed since is not missed.
+    const events = await this.wait(request, page.next)
     if (events.length === 0) return { ...page, closed: hub.isClosed(filter) }
     const sliced = events.slice(0, limit)
     return this.counted({ events: sliced, next: sliced[sliced.length - 1].id, closed: hub.isClosed(filter) })
@@ -66,8 +67,8 @@ export class PollTransport {
     const until = this.hub.lastId
     let position = after
     return new ReadableStream({
-      pull: (controller) => {
-        const page = this.hub.reader.read(filter, position, 1000)
+      pull: async (controller) => {
+        const page = await this.hub.read(filter, position, 1000)
         const events = page.events.filter((e) => e.id <= until)
         if (events.length > 0) controller.enqueue(encoder.encode(`${events.map((e) => e.json).join('\n')}\n`))
         position = page.next
@@ -81,31 +82,30 @@ export class PollTransport {
     return page
   }
 
-  private wait(request: PollRequest): Promise<readonly Event[]> {
+  private wait(request: PollRequest, from: number): Promise<readonly Event[]> {
     return new Promise((resolve) => {
       const waiter = new LongPoll(request, resolve, (w) => {
-        if (w.feed) this.hub.unsubscribe(w.feed, w)
+        w.subscription?.close()
         this.connections.remove(w)
       })
       this.connections.add(waiter) // throws past a connection limit, before anything is held
-      waiter.feed = this.hub.subscribe(request.filter.selector, waiter)
+      waiter.subscription = this.hub.follow(request.filter, from, waiter)
       waiter.start()
     })
   }
 }
 
 /** A long-poll waiting for its first batch; it counts as a live connection while it waits. */
-class LongPoll implements Subscriber, Connection {
+class LongPoll implements FollowSink, Connection {
   readonly id = connectionId('poll')
   readonly transport = 'poll'
   readonly connectedAt = Date.now()
-  readonly connections = 1
   readonly remote: string
   readonly client: string
   readonly expiresAtMs: number | null
   delivered = 0
   lastEventAt: number | null = null
-  feed: Feed | undefined
+  subscription: Subscription | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
   private isDone = false
 
@@ -120,6 +120,7 @@ class LongPoll implements Subscriber, Connection {
   }
 
   start(): void {
+    if (this.isDone) return
     this.timer = setTimeout(() => this.finish([]), this.request.waitMs)
     const signal = this.request.signal()
     if (signal.aborted) this.finish([])
@@ -138,7 +139,19 @@ class LongPoll implements Subscriber, Connection {
     this.finish(batch.events)
   }
 
+  gap(): void {}
+
+  reset(): void {}
+
+  drained(): null {
+    return null
+  }
+
   end(): void {
+    this.finish([])
+  }
+
+  failed(): void {
     this.finish([])
   }
 

@@ -1,7 +1,8 @@
-import { sseChunk, sseControl } from '../core/event'
-import type { Batch, Feed, Subscriber } from '../core/feed'
+import { sseControl } from '../core/event'
+import type { Batch } from '../core/feed'
 import type { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
+import type { FollowSink, Subscription } from '../core/subscription'
 import type { Metrics } from '../metrics'
 import { type Connection, type Connections, connectionId } from './connections'
 import { Heartbeats } from './heartbeats'
@@ -26,8 +27,6 @@ export interface SseRequest {
   signal: AbortSignal
 }
 
-/** Replay pages are this long, so a catch-up never holds the event loop for long. */
-const PAGE = 500
 const HEARTBEAT = new TextEncoder().encode(': hb\n\n')
 
 export const SSE_HEADERS = {
@@ -49,9 +48,9 @@ export class SseTransport {
   ) {}
 
   /** A streaming response, or 204 when the stream is closed and nothing is left to replay. Throws on limits. */
-  open(request: SseRequest): Response {
+  async open(request: SseRequest): Promise<Response> {
     if (this.hub.isClosed(request.filter)) {
-      const page = this.hub.reader.read(request.filter, request.position ?? this.hub.lastId, 1)
+      const page = await this.hub.read(request.filter, request.position ?? this.hub.lastId, 1)
       if (page.events.length === 0 && !page.gap) return new Response(null, { status: 204 })
     }
     const session = new SseSession(this, request)
@@ -78,19 +77,19 @@ interface DirectController {
   close(): void
 }
 
-/** One SSE response: catches up by pages, then joins the live feed in the same turn as its last read. */
-class SseSession implements Subscriber, Connection {
+/** One SSE response: what the hub's subscription hands it, as bytes, with bounded buffering. */
+class SseSession implements FollowSink, Connection {
   readonly id = connectionId('sse')
   readonly transport = 'sse'
   readonly connectedAt = Date.now()
   readonly remote: string
   readonly client: string
-  readonly connections = 1
   readonly expiresAtMs: number | null
   delivered = 0
   lastEventAt: number | null = null
   private controller: DirectController | undefined
-  private feed: Feed | undefined
+  private subscription: Subscription | undefined
+  private isLive = false
   private queue: { bytes: Uint8Array; lastId: number; count: number }[] = []
   private queuedBytes = 0
   private isBlocked = false
@@ -129,8 +128,25 @@ class SseSession implements Subscriber, Connection {
     })
     controller.write(`retry: ${this.owner.options.retryMs}\n: ringcast\n\n`)
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, true)
-    await this.catchUp()
+    this.subscription = this.owner.hub.follow(this.request.filter, this.request.position, this)
     await done
+  }
+
+  gap(gap: { after: number; firstId: number }): void {
+    this.send(sseControl('gap', gap), this.lastId, 0)
+  }
+
+  reset(reset: { after: number; lastId: number }): void {
+    this.send(sseControl('reset', reset), this.lastId, 0)
+  }
+
+  live(): boolean {
+    this.isLive = true
+    return true
+  }
+
+  failed(): void {
+    this.close('replay failed')
   }
 
   deliver(batch: Batch): void {
@@ -174,37 +190,12 @@ class SseSession implements Subscriber, Connection {
   dispose(): void {
     if (this.isDisposed) return
     this.isDisposed = true
-    if (this.feed) this.owner.hub.unsubscribe(this.feed, this)
+    this.subscription?.close()
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, false)
     this.owner.connections.remove(this)
     this.queue = []
     this.queuedBytes = 0
     this.finished?.()
-  }
-
-  private async catchUp(): Promise<void> {
-    const { hub } = this.owner
-    const { filter } = this.request
-    let position = this.request.position
-    if (position === null) return this.goLive()
-    let isFirst = true
-    while (!this.isDisposed) {
-      const page = hub.reader.read(filter, position, PAGE)
-      if (isFirst && page.reset) this.send(sseControl('reset', page.reset), this.lastId, 0)
-      if (isFirst && page.gap) this.send(sseControl('gap', page.gap), this.lastId, 0)
-      isFirst = false
-      if (page.events.length > 0) this.send(sseChunk(page.events), page.events[page.events.length - 1].id, page.events.length)
-      position = page.next
-      // No await between the last read and joining the feed: nothing can be published in between.
-      if (page.isDone) return this.goLive()
-      await this.drained()
-    }
-  }
-
-  private goLive(): void {
-    if (this.isDisposed) return
-    if (this.owner.hub.isClosed(this.request.filter)) return this.end()
-    this.feed = this.owner.hub.subscribe(this.request.filter.selector, this)
   }
 
   private send(bytes: Uint8Array, lastId: number, count: number): void {
@@ -242,8 +233,9 @@ class SseSession implements Subscriber, Connection {
     if (!this.isBlocked) this.onDrained?.()
   }
 
-  private drained(): Promise<void> {
-    if (!this.isBlocked) return Promise.resolve()
+  /** Null when the connection takes more now; else resolves when its queue has gone out. */
+  drained(): Promise<void> | null {
+    if (!this.isBlocked) return null
     return new Promise((resolve) => {
       this.onDrained = () => {
         this.onDrained = undefined
@@ -255,7 +247,7 @@ class SseSession implements Subscriber, Connection {
   /** Past the buffer limit: disconnect (the client resumes from its last id) or, with slow=drop, skip ahead. */
   private overflow(): void {
     const { metrics } = this.owner
-    if (this.request.slow === 'drop' && this.feed) {
+    if (this.request.slow === 'drop' && this.isLive) {
       metrics.slowGaps.sse++
       this.queue = []
       this.queuedBytes = 0

@@ -1,34 +1,33 @@
 import { RingcastError } from '../core/errors'
+import type { Batch } from '../core/feed'
 import { type Filter, Selector } from '../core/filter'
+import type { FollowSink, Subscription } from '../core/subscription'
 import { type Connection, connectionId } from './connections'
 import type { TopicMember, TopicSink } from './topic-sink'
 import type { WsPublish, WsSubscribe } from './wire'
-import type { WsIdentity, WsTransport } from './ws'
-
-/** The part of Bun's ServerWebSocket the protocol needs. */
-export interface WsSocket {
-  send(data: string): number
-  close(code?: number, reason?: string): void
-  subscribe(topic: string): void
-  unsubscribe(topic: string): void
-  getBufferedAmount(): number
-}
+import type { WsClientContext, WsIdentity, WsSocket } from './ws-context'
 
 /** Close code for a socket that fell past its buffer limit; it should reconnect and resubscribe with `after`. */
 export const CLOSE_SLOW = 4008
 /** Close code for a socket whose token expired. */
 export const CLOSE_EXPIRED = 4001
-const PAGE = 500
 
-/** One WebSocket: its subscriptions, their catch-ups, and its place in one shared topic. */
+/** A consume subscription as the socket holds it (its deliveries come from the group). */
+export interface ConsumeEntry {
+  readonly group: string
+  readonly consumer: string
+  close(): void
+}
+
+/** One sub id of a socket: events (replaying, then live in the socket's topic) or a consumer-group consume. */
+type Entry = { kind: 'events'; filter: Filter; replay: Subscription | undefined } | ({ kind: 'consume' } & ConsumeEntry)
+
+/** One WebSocket: one registry of its sub ids, their replays, and its place in one shared topic. */
 export class WsClient implements Connection, TopicMember {
   readonly id = connectionId('ws')
   readonly transport = 'ws'
   readonly connectedAt = Date.now()
-  /** Live subscriptions; their union is the selector of the topic this socket is in. */
-  private readonly live = new Map<string, Filter>()
-  /** Subscriptions still replaying history, by a token of their own: an unsubscribe stops the replay. */
-  private readonly catching = new Map<string, { filter: Filter }>()
+  private readonly subs = new Map<string, Entry>()
   private sink: TopicSink | undefined
   private sinkMark = 0
   private ownDelivered = 0
@@ -40,7 +39,7 @@ export class WsClient implements Connection, TopicMember {
   readonly expiresAtMs: number | null
 
   constructor(
-    private readonly ws: WsTransport,
+    private readonly context: WsClientContext,
     private readonly socket: WsSocket,
     readonly remote: string,
     readonly identity: WsIdentity,
@@ -60,7 +59,7 @@ export class WsClient implements Connection, TopicMember {
 
   patterns(): string[] {
     const all = new Set<string>()
-    for (const f of this.live.values()) for (const p of f.patterns) all.add(p)
+    for (const entry of this.subs.values()) if (entry.kind === 'events') for (const p of entry.filter.patterns) all.add(p)
     return [...all]
   }
 
@@ -72,46 +71,70 @@ export class WsClient implements Connection, TopicMember {
     return this.bufferedBytes()
   }
 
-  subscribe(frame: WsSubscribe): void {
-    if (this.live.has(frame.sub) || this.catching.has(frame.sub)) {
-      throw new RingcastError('bad_request', `Subscription "${frame.sub}" already exists.`, 'Unsubscribe it first or pick another sub id.')
-    }
-    if (this.live.size + this.catching.size >= this.ws.options.maxSubscriptions) {
-      throw new RingcastError('bad_request', `A socket may hold at most ${this.ws.options.maxSubscriptions} subscriptions.`, 'Use patterns to cover more streams with one subscription.')
-    }
-    this.ws.connections.checkPatterns(this, frame.streams.length)
-    const filter = this.ws.rules.filter(this.identity, frame.streams, frame.types, frame.correlationId)
-    this.ws.connections.holdPatterns(this, filter.patterns.length)
-    this.reply({ op: 'ok', sub: frame.sub })
-    if (frame.after === undefined) return this.goLive(frame.sub, filter)
-    const token = { filter }
-    this.catching.set(frame.sub, token)
-    void this.catchUp(frame.sub, filter, frame.after, token)
+  /** Throws unless `sub` is free and the socket may hold one more subscription. */
+  checkSub(sub: string): void {
+    if (this.subs.has(sub)) throw new RingcastError('bad_request', `Subscription "${sub}" already exists.`, 'Unsubscribe it first or pick another sub id.')
+    const max = this.context.options.maxSubscriptions
+    if (this.subs.size >= max) throw new RingcastError('bad_request', `A socket may hold at most ${max} subscriptions.`, 'Use patterns to cover more streams with one subscription.')
   }
 
+  subscribe(frame: WsSubscribe): void {
+    this.checkSub(frame.sub)
+    const { connections, rules, hub } = this.context
+    connections.checkPatterns(this, frame.streams.length)
+    const filter = rules.filter(this.identity, frame.streams, frame.types, frame.correlationId)
+    connections.holdPatterns(this, filter.patterns.length)
+    const entry: Entry = { kind: 'events', filter, replay: undefined }
+    this.subs.set(frame.sub, entry)
+    this.reply({ op: 'ok', sub: frame.sub })
+    if (frame.after === undefined) return this.goLive(frame.sub, entry)
+    entry.replay = hub.follow(filter, frame.after, this.replaySink(frame.sub, entry), 0)
+  }
+
+  /** Registers a consume subscription under `sub` (checked with `checkSub` first). */
+  addConsumer(sub: string, consume: ConsumeEntry): void {
+    this.subs.set(sub, { kind: 'consume', group: consume.group, consumer: consume.consumer, close: () => consume.close() })
+  }
+
+  /** This socket's consume subscriptions of a group. */
+  consumersOf(group: string): ConsumeEntry[] {
+    const out: ConsumeEntry[] = []
+    for (const entry of this.subs.values()) if (entry.kind === 'consume' && entry.group === group) out.push(entry)
+    return out
+  }
+
+  /** Ends a subscription of either kind; a consume one gives back what it holds. */
   unsubscribe(sub: string): void {
-    const filter = this.live.get(sub) ?? this.catching.get(sub)?.filter
-    if (!filter) throw new RingcastError('not_found', `No subscription "${sub}".`)
-    this.drop(sub, filter)
-    this.regroup()
+    const entry = this.subs.get(sub)
+    if (!entry) throw new RingcastError('not_found', `No subscription "${sub}".`)
+    this.drop(sub)
+    if (entry.kind === 'events') this.regroup()
     this.reply({ op: 'ok', sub })
+  }
+
+  /** A consume subscription ended from the group's side (the group was deleted). */
+  consumeEnded(sub: string): void {
+    if (this.subs.get(sub)?.kind !== 'consume') return
+    this.subs.delete(sub)
+    this.reply({ op: 'end', sub })
   }
 
   publish(frame: WsPublish): void {
     const ref = frame.ref
-    this.ws.rules.publish(this.identity, frame).then(
+    this.context.rules.publish(this.identity, frame).then(
       (result) => this.reply({ op: 'ok', ...(ref !== undefined && { ref }), ...result }),
       (error) => this.error(ref !== undefined ? { ref } : {}, error),
     )
   }
 
-  /** Ends subscriptions whose exact streams have all closed. */
+  /** Ends live subscriptions whose exact streams have all closed or gone. */
   endClosed(streams: readonly string[]): void {
+    const { hub } = this.context
     let changed = false
-    for (const [sub, filter] of this.live) {
-      if (!filter.isExact || !filter.patterns.some((p) => streams.includes(p))) continue
-      if (!this.ws.hub.isClosed(filter) && !filter.patterns.every((p) => !this.ws.hub.streams.get(p))) continue
-      this.drop(sub, filter)
+    for (const [sub, entry] of this.subs) {
+      if (entry.kind !== 'events' || entry.replay || !entry.filter.isExact || !entry.filter.patterns.some((p) => streams.includes(p))) continue
+      if (!hub.isClosed(entry.filter) && !entry.filter.patterns.every((p) => !hub.stream(p))) continue
+      this.drop(sub)
       this.reply({ op: 'end', sub })
       changed = true
     }
@@ -135,7 +158,7 @@ export class WsClient implements Connection, TopicMember {
 
   /** Past its buffer limit: closed with 4008 so the client resumes with `after`, never silently skipped. */
   overflow(): void {
-    this.ws.metrics.slowDisconnects.ws++
+    this.context.metrics.slowDisconnects.ws++
     this.close('buffer limit exceeded: resubscribe with after', CLOSE_SLOW)
   }
 
@@ -156,67 +179,79 @@ export class WsClient implements Connection, TopicMember {
     for (const w of waiters) w()
   }
 
+  /** Releases everything the socket holds: replays, topic, consumers' leases (for redelivery), its connection slot. */
   dispose(): void {
     if (this.isClosed) return
     this.isClosed = true
-    this.live.clear()
-    this.catching.clear()
-    if (this.sink) this.ws.leave(this.sink, this)
+    for (const sub of [...this.subs.keys()]) this.drop(sub)
+    if (this.sink) this.context.leave(this.sink, this)
     this.sink = undefined
-    this.ws.connections.remove(this)
+    this.context.connections.remove(this)
     this.drained()
   }
 
-  private async catchUp(sub: string, filter: Filter, after: number, token: { filter: Filter }): Promise<void> {
-    const { hub } = this.ws
-    let position = after
-    let isFirst = true
-    while (!this.isClosed && this.catching.get(sub) === token) {
-      const page = hub.reader.read(filter, position, PAGE)
-      if (isFirst && page.reset) this.reply({ op: 'reset', sub, ...page.reset })
-      if (isFirst && page.gap) this.reply({ op: 'gap', sub, ...page.gap })
-      isFirst = false
-      for (const event of page.events) this.send(event.ws, 1)
-      position = page.next
-      if (page.isDone) {
-        // Same turn as the last read: no event can slip between replay and live.
-        this.catching.delete(sub)
-        return this.goLive(sub, filter)
-      }
-      if (this.socket.getBufferedAmount() > 0) await new Promise<void>((resolve) => this.waiters.push(resolve))
+  /** A replaying subscription's output: frames tagged with their sub, then a `live` marker as it joins the topic. */
+  private replaySink(sub: string, entry: Entry & { kind: 'events' }): FollowSink {
+    const prefix = `{"op":"event","sub":${JSON.stringify(sub)},"event":`
+    return {
+      deliver: (batch: Batch) => {
+        for (const event of batch.events) this.send(`${prefix}${event.json}}`, 1)
+      },
+      gap: (gap) => this.reply({ op: 'gap', sub, ...gap }),
+      reset: (reset) => this.reply({ op: 'reset', sub, ...reset }),
+      end: () => {
+        this.drop(sub)
+        this.reply({ op: 'end', sub })
+      },
+      drained: () => (this.socket.getBufferedAmount() > 0 && !this.isClosed ? new Promise<void>((resolve) => this.waiters.push(resolve)) : null),
+      // Same turn as the replay's last event: nothing can slip between replay and the topic.
+      live: () => {
+        entry.replay = undefined
+        this.reply({ op: 'live', sub })
+        this.goLive(sub, entry)
+        return false
+      },
+      failed: (error) => {
+        this.drop(sub)
+        this.error({ sub }, error)
+      },
     }
   }
 
-  /** Forgets a subscription and gives its patterns back. */
-  private drop(sub: string, filter: Filter): void {
-    this.live.delete(sub)
-    this.catching.delete(sub)
-    this.ws.connections.releasePatterns(this, filter.patterns.length)
+  /** Forgets a subscription: a replay stops, a consume gives back what it holds, patterns are released. */
+  private drop(sub: string): void {
+    const entry = this.subs.get(sub)
+    if (!entry) return
+    this.subs.delete(sub)
+    if (entry.kind === 'consume') return entry.close()
+    entry.replay?.close()
+    this.context.connections.releasePatterns(this, entry.filter.patterns.length)
   }
 
-  private goLive(sub: string, filter: Filter): void {
-    if (this.isClosed) return
-    if (filter.isExact && this.ws.hub.isClosed(filter)) {
-      this.drop(sub, filter)
+  private goLive(sub: string, entry: Entry & { kind: 'events' }): void {
+    if (this.isClosed || this.subs.get(sub) !== entry) return
+    if (entry.filter.isExact && this.context.hub.isClosed(entry.filter)) {
+      this.drop(sub)
       return this.reply({ op: 'end', sub })
     }
-    this.live.set(sub, filter)
     this.regroup()
   }
 
-  /** Moves the socket to the topic of its current union of live subscriptions. */
+  /** Moves the socket to the topic of its current union of live event subscriptions. */
   private regroup(): void {
     if (this.isClosed) return
-    const selector = this.live.size > 0 ? new Selector([...this.live.values()]) : undefined
+    const live: Filter[] = []
+    for (const entry of this.subs.values()) if (entry.kind === 'events' && !entry.replay) live.push(entry.filter)
+    const selector = live.length > 0 ? new Selector(live) : undefined
     if (this.sink && selector && this.sink.feed?.selector.key === selector.key) return
     if (this.sink) {
       this.ownDelivered += this.sink.sent - this.sinkMark
       this.socket.unsubscribe(this.sink.topic)
-      this.ws.leave(this.sink, this)
+      this.context.leave(this.sink, this)
       this.sink = undefined
     }
     if (!selector) return
-    this.sink = this.ws.join(selector, this)
+    this.sink = this.context.join(selector, this)
     this.sinkMark = this.sink.sent
     this.socket.subscribe(this.sink.topic)
   }
@@ -227,8 +262,8 @@ export class WsClient implements Connection, TopicMember {
     if (events > 0) {
       this.ownDelivered += events
       this.ownLastEventAt = Date.now()
-      this.ws.metrics.deliveries.ws += events
+      this.context.metrics.deliveries.ws += events
     }
-    if (result === 0 || this.socket.getBufferedAmount() > this.ws.options.bufferLimit) this.overflow()
+    if (result === 0 || this.socket.getBufferedAmount() > this.context.options.bufferLimit) this.overflow()
   }
 }

@@ -17,8 +17,6 @@ export interface SettleResult {
 
 /** What the WebSocket protocol needs from consumer groups (groups/Groups implements it). */
 export interface GroupsPort {
-  /** The group, or throws not_found. */
-  known(group: string): { config: { streams: string[] } }
   /** The group, or undefined. */
   get(group: string): { config: { streams: string[] } } | undefined
   consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): { close(): void }
@@ -28,20 +26,12 @@ export interface GroupsPort {
   term(group: string, consumer: string | null, ids: readonly number[], reason?: string): Promise<SettleResult>
 }
 
-interface Consumption {
-  group: string
-  consumer: string
-  handle: { close(): void }
-}
-
 /**
- * Consume subscriptions of every socket. Credit-based: a consumer never holds more than `max`
- * unsettled deliveries; a socket that closes releases what it holds for redelivery at once.
- * Settle ops are answered only when they fail.
+ * The consume and settle ops of every socket. Credit-based: a consumer never holds more than `max`
+ * unsettled deliveries; a socket that closes releases what it holds for redelivery at once (its
+ * consume subscriptions live in the socket's own registry of sub ids). Settle ops are answered only when they fail.
  */
 export class WsConsumers {
-  private readonly bySocket = new Map<WsClient, Map<string, Consumption>>()
-
   constructor(
     private readonly groups: GroupsPort,
     /** Throws unless the socket may work the group (`patterns` undefined: no such group). */
@@ -49,10 +39,8 @@ export class WsConsumers {
   ) {}
 
   consume(client: WsClient, frame: WsConsume): void {
-    let subs = this.bySocket.get(client)
-    if (subs?.has(frame.sub)) throw new RingcastError('bad_request', `Subscription "${frame.sub}" already exists.`, 'Unsubscribe it first or pick another sub id.')
+    client.checkSub(frame.sub)
     this.authorize(client, frame.group, this.groups.get(frame.group)?.config.streams)
-    if (!subs) this.bySocket.set(client, (subs = new Map()))
     const sub = frame.sub
     const prefix = `{"op":"delivery","sub":${JSON.stringify(sub)},"event":`
     const consumer = frame.consumer ?? client.id
@@ -62,22 +50,16 @@ export class WsConsumers {
       consumer,
       frame.max ?? 1,
       (d) => client.deliver(`${prefix}${d.event.json},"attempt":${d.attempt},"deadline":"${new Date(d.deadlineMs).toISOString()}"}`),
-      () => {
-        subs.delete(sub)
-        client.reply({ op: 'end', sub })
-      },
+      () => client.consumeEnded(sub),
     )
-    subs.set(sub, { group: frame.group, consumer, handle })
+    client.addConsumer(sub, { group: frame.group, consumer, close: () => handle.close() })
     client.reply({ op: 'ok', sub })
   }
 
   /** ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error. */
   settle(client: WsClient, frame: WsSettle): void {
     const fail = (error: unknown) => client.error({ ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group }, error)
-    const report = (notHeld: number[]) => {
-      if (notHeld.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${notHeld.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: notHeld }))
-    }
-    const mine = [...(this.bySocket.get(client)?.values() ?? [])].filter((c) => c.group === frame.group)
+    const mine = client.consumersOf(frame.group)
     const apply = (consumer: string, ids: number[]): Promise<SettleResult> => {
       switch (frame.op) {
         case 'ack':
@@ -91,31 +73,13 @@ export class WsConsumers {
       }
     }
     void (async () => {
-      this.groups.known(frame.group)
+      if (!this.groups.get(frame.group)) throw new RingcastError('not_found', `No group "${frame.group}".`)
       let left = frame.ids
       for (const c of mine) {
         if (left.length === 0) break
         left = (await apply(c.consumer, left)).notHeld
       }
-      report(left)
+      if (left.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${left.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: left }))
     })().catch(fail)
-  }
-
-  /** Ends a consume subscription; false when the socket has none by that id. */
-  unsubscribe(client: WsClient, sub: string): boolean {
-    const c = this.bySocket.get(client)?.get(sub)
-    if (!c) return false
-    this.bySocket.get(client)!.delete(sub)
-    c.handle.close()
-    client.reply({ op: 'ok', sub })
-    return true
-  }
-
-  /** The socket is gone: everything its consumers hold is released for redelivery at once. */
-  closed(client: WsClient): void {
-    const subs = this.bySocket.get(client)
-    if (!subs) return
-    this.bySocket.delete(client)
-    for (const c of subs.values()) c.handle.close()
   }
 }

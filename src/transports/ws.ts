@@ -1,34 +1,15 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { Grants } from '../auth/grants'
 import { RingcastError } from '../core/errors'
-import { type Filter, Selector } from '../core/filter'
+import type { Selector } from '../core/filter'
 import type { Hub } from '../core/hub'
 import type { Metrics } from '../metrics'
 import { invalid } from '../validation'
 import type { Connections } from './connections'
-import { TopicSink } from './topic-sink'
+import { type TopicMember, TopicSink } from './topic-sink'
 import { WsAck, WsConsume, WsExtend, WsNack, WsPing, WsPublish, type WsSettle, WsSubscribe, WsTerm, WsUnsubscribe } from './wire'
-import { WsClient, type WsSocket } from './ws-client'
+import { WsClient } from './ws-client'
 import type { WsConsumers } from './ws-consumer'
-
-export interface WsOptions {
-  bufferLimit: number
-  /** Most subscriptions one socket may hold. */
-  maxSubscriptions: number
-}
-
-/** Who is on a socket: what the limits count against, what it may do, when its token expires. */
-export interface WsIdentity {
-  client: string
-  grants: Grants
-  expiresAtMs: number | null
-}
-
-/** Turns subscribe and publish frames into filters and events under the HTTP routes' rules (names, grants, rate). */
-export interface WsRules {
-  filter(identity: WsIdentity, streams: readonly string[], types?: readonly string[], correlationId?: string): Filter
-  publish(identity: WsIdentity, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
-}
+import type { WsClientContext, WsIdentity, WsOptions, WsRules, WsSocket } from './ws-context'
 
 const checks = {
   subscribe: TypeCompiler.Compile(WsSubscribe),
@@ -43,12 +24,10 @@ const checks = {
 }
 
 /** The multiplexed WebSocket protocol over the hub. */
-export class WsTransport {
+export class WsTransport implements WsClientContext {
   private readonly sinks = new Map<string, TopicSink>()
   private topics = 0
-  private publishFrame: (topic: string, frame: string) => number = () => 0
   private readonly clients = new Set<WsClient>()
-  private consumers: WsConsumers | undefined
 
   constructor(
     readonly hub: Hub,
@@ -56,17 +35,11 @@ export class WsTransport {
     readonly metrics: Metrics,
     readonly options: WsOptions,
     readonly rules: WsRules,
+    /** Bun's `server.publish`, resolved at call time: the server exists only once it listens. */
+    private readonly publishFrame: (topic: string, frame: string) => number,
+    /** The consumer-group ops (consume, ack, nack, extend, term), when groups are enabled. */
+    private readonly consumers?: WsConsumers,
   ) {}
-
-  /** Set once the server listens: Bun's `server.publish`. */
-  usePublish(publish: (topic: string, frame: string) => number): void {
-    this.publishFrame = publish
-  }
-
-  /** Enables the consumer-group ops (consume, ack, nack, extend, term). */
-  useConsumers(consumers: WsConsumers): void {
-    this.consumers = consumers
-  }
 
   open(socket: WsSocket, remote: string, identity: WsIdentity): WsClient {
     const ws = new WsClient(this, socket, remote, identity)
@@ -99,7 +72,6 @@ export class WsTransport {
         case 'subscribe':
           return client.subscribe(frame as WsSubscribe)
         case 'unsubscribe':
-          if (this.consumers?.unsubscribe(client, (frame as { sub: string }).sub)) return
           return client.unsubscribe((frame as { sub: string }).sub)
         case 'publish':
           return client.publish(frame as WsPublish)
@@ -120,7 +92,6 @@ export class WsTransport {
   }
 
   close(client: WsClient): void {
-    this.consumers?.closed(client)
     client.dispose()
     this.clients.delete(client)
   }
@@ -136,7 +107,7 @@ export class WsTransport {
   }
 
   /** The shared topic for a selector, attached to the hub on first use. */
-  join(selector: Selector, member: WsClient): TopicSink {
+  join(selector: Selector, member: TopicMember): TopicSink {
     let sink = this.sinks.get(selector.key)
     if (!sink) {
       sink = new TopicSink(`t${++this.topics}`, (t, f) => this.publishFrame(t, f), this.options.bufferLimit, (n) => (this.metrics.deliveries.ws += n))
@@ -147,7 +118,7 @@ export class WsTransport {
     return sink
   }
 
-  leave(sink: TopicSink, member: WsClient): void {
+  leave(sink: TopicSink, member: TopicMember): void {
     sink.members.delete(member)
     if (sink.members.size > 0) return
     if (sink.feed) this.hub.unsubscribe(sink.feed, sink)

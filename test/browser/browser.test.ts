@@ -44,6 +44,7 @@ function pageHtml(ringcastUrl: string): string {
   window.wsOther = []
   window.wsOpens = 0
   window.wsSubscribed = 0
+  window.wsLive = 0
   let last = 0
   function connect() {
     const ws = new WebSocket(RC.replace(/^http/, 'ws') + '/v1/ws')
@@ -58,6 +59,8 @@ function pageHtml(ringcastUrl: string): string {
         window.wsGot.push({ id: msg.event.id, stream: msg.event.stream, data: msg.event.data })
       } else if (msg.op === 'ok' && msg.sub === 's1') {
         window.wsSubscribed++
+      } else if (msg.op === 'live' && msg.sub === 's1') {
+        window.wsLive++
       } else {
         window.wsOther.push(msg)
       }
@@ -173,12 +176,14 @@ test('EventSource and WebSocket in Chromium receive every event once, in order, 
   expect(wsGot).toEqual(expected)
 
   // The restart really was seen by both: the EventSource reconnected, the page's socket re-subscribed.
-  const seen = await page.evaluate(() => ({ esOpens: (globalThis as any).esOpens, esErrors: (globalThis as any).esErrors, wsOpens: (globalThis as any).wsOpens, wsSubscribed: (globalThis as any).wsSubscribed, wsOther: (globalThis as any).wsOther, es: (globalThis as any).esState() }))
+  const seen = await page.evaluate(() => ({ esOpens: (globalThis as any).esOpens, esErrors: (globalThis as any).esErrors, wsOpens: (globalThis as any).wsOpens, wsSubscribed: (globalThis as any).wsSubscribed, wsLive: (globalThis as any).wsLive, wsOther: (globalThis as any).wsOther, es: (globalThis as any).esState() }))
   expect(seen.esOpens).toBeGreaterThanOrEqual(2)
   expect(seen.esErrors).toBeGreaterThanOrEqual(1)
   expect(seen.es).toBe(1) // OPEN: still following the stream
   expect(seen.wsOpens).toBeGreaterThanOrEqual(2)
   expect(seen.wsSubscribed).toBe(seen.wsOpens)
+  // Each subscribe with after replays, then says it is live.
+  expect(seen.wsLive).toBe(seen.wsSubscribed)
   expect(seen.wsOther).toEqual([])
   expect(pageLog.filter((l) => l.startsWith('pageerror'))).toEqual([])
 }, 60_000)

@@ -6,35 +6,37 @@ import { clockPast, HubFixture, item, publishMany } from '../helpers/hub-fixture
 // Reader: replay from rings and the log, with a real SqliteLog on a temp file.
 
 let fx: HubFixture
-afterEach(() => fx?.close())
+afterEach(async () => {
+  await fx?.close()
+})
 
 const idOf = (r: PublishResult) => (r.duplicate ? r.id : r.event.id)
 const ids = (events: readonly { id: number }[]) => events.map((e) => e.id)
 
 describe('Reader.read', () => {
   test('a position never issued gets reset with the last id', async () => {
-    fx = new HubFixture()
+    fx = await HubFixture.create()
     const [last] = (await publishMany(fx.hub, 'r.1', 2)).slice(-1)
-    const read = fx.hub.reader.read(new Filter(['r.1']), last + 10, 100)
+    const read = await fx.hub.read(new Filter(['r.1']), last + 10, 100)
     expect(read).toMatchObject({ events: [], next: last, isDone: true, reset: { after: last + 10, lastId: last } })
   })
 
   test('at the last id: an empty, done page whose next is that id', async () => {
-    fx = new HubFixture()
+    fx = await HubFixture.create()
     const [last] = (await publishMany(fx.hub, 'r.1', 2)).slice(-1)
-    const read = fx.hub.reader.read(new Filter(['r.1']), last, 100)
+    const read = await fx.hub.read(new Filter(['r.1']), last, 100)
     expect(read).toEqual({ events: [], next: last, isDone: true })
   })
 
   test('pages through the log (ring too small) with isDone and next, no gap, no duplicate', async () => {
-    fx = new HubFixture({ defaults: { ringSize: 4, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
+    fx = await HubFixture.create({ defaults: { ringSize: 4, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
     const published = await publishMany(fx.hub, 'page.1', 11)
     const filter = new Filter(['page.1'])
     const seen: number[] = []
     let position = 0
     let pages = 0
     for (;;) {
-      const read = fx.hub.reader.read(filter, position, 3)
+      const read = await fx.hub.read(filter, position, 3)
       expect(read.gap).toBeUndefined()
       expect(read.events.length).toBeLessThanOrEqual(3)
       seen.push(...ids(read.events))
@@ -48,7 +50,7 @@ describe('Reader.read', () => {
   })
 
   test('pages across several streams, some served from rings and some from the log, in id order', async () => {
-    fx = new HubFixture({ defaults: { ringSize: 2, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
+    fx = await HubFixture.create({ defaults: { ringSize: 2, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
     const all: number[] = []
     for (let i = 0; i < 12; i++) {
       const stream = ['m.a', 'm.b', 'm.c'][i % 3]
@@ -56,14 +58,14 @@ describe('Reader.read', () => {
       all.push(idOf(r))
     }
     await fx.hub.publish('other', [item('not matched')])
-    fx.hub.configure('m.e', { ephemeral: true })
+    await fx.hub.configure('m.e', { ephemeral: true })
     const [e] = await fx.hub.publish('m.e', [item('eph')])
     all.push(idOf(e))
     for (const limit of [1, 2, 5, 100]) {
       const seen: number[] = []
       let position = 0
       for (let guard = 0; guard < 100; guard++) {
-        const read = fx.hub.reader.read(new Filter(['m.*']), position, limit)
+        const read = await fx.hub.read(new Filter(['m.*']), position, limit)
         seen.push(...ids(read.events))
         if (read.isDone) break
         position = read.next
@@ -73,53 +75,53 @@ describe('Reader.read', () => {
   })
 
   test('types and correlationId narrow the read, from rings and from the log alike', async () => {
-    fx = new HubFixture({ defaults: { ringSize: 2, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
+    fx = await HubFixture.create({ defaults: { ringSize: 2, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
     const r = await fx.hub.publish('f.1', [item(1, { type: 'a' }), item(2, { type: 'b', correlationId: 'w1' }), item(3, { type: 'a', correlationId: 'w1' }), item(4, { type: 'b' })])
     const [a1, b2, a3, b4] = r.map(idOf)
-    expect(ids(fx.hub.reader.read(new Filter(['f.1'], ['a']), 0, 10).events)).toEqual([a1, a3])
-    expect(ids(fx.hub.reader.read(new Filter(['f.1'], null, 'w1'), 0, 10).events)).toEqual([b2, a3])
-    expect(ids(fx.hub.reader.read(new Filter(['f.1'], ['b']), a3, 10).events)).toEqual([b4])
+    expect(ids((await fx.hub.read(new Filter(['f.1'], ['a']), 0, 10)).events)).toEqual([a1, a3])
+    expect(ids((await fx.hub.read(new Filter(['f.1'], null, 'w1'), 0, 10)).events)).toEqual([b2, a3])
+    expect(ids((await fx.hub.read(new Filter(['f.1'], ['b']), a3, 10)).events)).toEqual([b4])
   })
 })
 
 describe('Reader.tail and positionAt', () => {
   test('tail gives the newest events, oldest first, ring or log', async () => {
-    fx = new HubFixture({ defaults: { ringSize: 3, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
+    fx = await HubFixture.create({ defaults: { ringSize: 3, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
     const published = await publishMany(fx.hub, 't.1', 8)
     const filter = new Filter(['t.1'])
-    expect(ids(fx.hub.reader.tail(filter, 2))).toEqual(published.slice(-2))
-    expect(ids(fx.hub.reader.tail(filter, 5))).toEqual(published.slice(-5))
-    expect(ids(fx.hub.reader.tail(filter, 100))).toEqual(published)
-    expect(fx.hub.reader.tail(new Filter(['nothing.here']), 5)).toEqual([])
+    expect(ids(await fx.hub.tail(filter, 2))).toEqual(published.slice(-2))
+    expect(ids(await fx.hub.tail(filter, 5))).toEqual(published.slice(-5))
+    expect(ids(await fx.hub.tail(filter, 100))).toEqual(published)
+    expect(await fx.hub.tail(new Filter(['nothing.here']), 5)).toEqual([])
   })
 
   test('tail over a pattern merges streams by id', async () => {
-    fx = new HubFixture()
+    fx = await HubFixture.create()
     const a = await publishMany(fx.hub, 'tp.a', 3)
     const b = await publishMany(fx.hub, 'tp.b', 3)
-    expect(ids(fx.hub.reader.tail(new Filter(['tp.*']), 4))).toEqual([...a, ...b].slice(-4))
+    expect(ids(await fx.hub.tail(new Filter(['tp.*']), 4))).toEqual([...a, ...b].slice(-4))
   })
 
   test('positionAt is just before the first event at or after a time', async () => {
-    fx = new HubFixture()
+    fx = await HubFixture.create()
     const [first] = await fx.hub.publish('pt.1', [item(1)])
     await clockPast(first.event!.timeMs)
     const [second] = await fx.hub.publish('pt.1', [item(2)])
     const filter = new Filter(['pt.1'])
-    expect(fx.hub.reader.positionAt(filter, first.event!.timeMs)).toBe(idOf(first) - 1)
-    expect(fx.hub.reader.positionAt(filter, second.event!.timeMs)).toBe(idOf(second) - 1)
+    expect(await fx.hub.positionAt(filter, first.event!.timeMs)).toBe(idOf(first) - 1)
+    expect(await fx.hub.positionAt(filter, second.event!.timeMs)).toBe(idOf(second) - 1)
     // After every event: the current last id (start live).
-    expect(fx.hub.reader.positionAt(filter, second.event!.timeMs + 60_000)).toBe(fx.hub.lastId)
+    expect(await fx.hub.positionAt(filter, second.event!.timeMs + 60_000)).toBe(fx.hub.lastId)
     // A read from that position starts at the matching event.
-    expect(ids(fx.hub.reader.read(filter, fx.hub.reader.positionAt(filter, second.event!.timeMs), 10).events)).toEqual([idOf(second)])
+    expect(ids((await fx.hub.read(filter, await fx.hub.positionAt(filter, second.event!.timeMs), 10)).events)).toEqual([idOf(second)])
   })
 
   test('positionAt covers ephemeral streams from their ring', async () => {
-    fx = new HubFixture()
-    fx.hub.configure('pe.1', { ephemeral: true })
+    fx = await HubFixture.create()
+    await fx.hub.configure('pe.1', { ephemeral: true })
     const [first] = await fx.hub.publish('pe.1', [item(1)])
     await clockPast(first.event!.timeMs)
     const [second] = await fx.hub.publish('pe.1', [item(2)])
-    expect(fx.hub.reader.positionAt(new Filter(['pe.1']), second.event!.timeMs)).toBe(idOf(second) - 1)
+    expect(await fx.hub.positionAt(new Filter(['pe.1']), second.event!.timeMs)).toBe(idOf(second) - 1)
   })
 })

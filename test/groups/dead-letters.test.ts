@@ -7,10 +7,12 @@ import { HubFixture } from '../helpers/hub-fixture'
 // and a letter that got there anyway must not be replayed into a stream the group never read.
 
 let fx: HubFixture
-afterEach(() => fx?.close())
+afterEach(async () => {
+  await fx?.close()
+})
 
 test('a letter without the group\'s own key, or naming a stream the group does not read, is not replayed', async () => {
-  fx = new HubFixture()
+  fx = await HubFixture.create()
   const groups = new Groups(fx.hub, new SqliteGroupLog(fx.log.db))
   const { group } = groups.put('acme', { streams: ['billing.*'], start: 'latest' })
   const letter = (key: string, id: number, stream: string) => ({ type: 'dead_letter', key, data: { event: { id, stream, type: 'x', data: 1 }, attempts: 1, reason: 'r' } })

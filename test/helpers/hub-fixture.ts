@@ -15,25 +15,31 @@ export class HubFixture {
   hub!: Hub
   commits: number[] = []
 
-  constructor(private readonly options: Partial<HubOptions> = {}) {
-    this.open()
+  private constructor(private readonly options: Partial<HubOptions>) {}
+
+  static async create(options: Partial<HubOptions> = {}): Promise<HubFixture> {
+    const fx = new HubFixture(options)
+    await fx.open()
+    return fx
   }
 
-  open(options: Partial<HubOptions> = {}): Hub {
+  async open(options: Partial<HubOptions> = {}): Promise<Hub> {
     this.log = new SqliteLog({ path: this.file, durability: 'normal' })
-    this.hub = new Hub(this.log, { defaults: DEFAULTS, dedupWindowSeconds: 86_400, ...this.options, ...options }, { committed: (s) => this.commits.push(s.events) })
+    this.hub = await Hub.open(this.log, { defaults: DEFAULTS, dedupWindowSeconds: 86_400, ...this.options, ...options }, { committed: (s) => this.commits.push(s.events) })
     return this.hub
   }
 
-  /** Closes the log and opens a new Log and Hub on the same file, as a restart would. */
-  reopen(options: Partial<HubOptions> = {}): Hub {
-    this.log.close()
+  /** Lets pending commits finish, closes the log and opens a new Log and Hub on the same file, as a restart would. */
+  async reopen(options: Partial<HubOptions> = {}): Promise<Hub> {
+    await this.hub.drain()
+    await this.log.close()
     return this.open(options)
   }
 
-  close(): void {
+  async close(): Promise<void> {
     try {
-      this.log.close()
+      await this.hub.drain()
+      await this.log.close()
     } finally {
       rmSync(this.dir, { recursive: true, force: true })
     }

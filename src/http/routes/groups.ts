@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia'
-import type { Delivery, Group } from '../../groups/group'
+import type { Delivery } from '../../groups/delivery'
+import type { Group } from '../../groups/group'
 import { groupStats } from '../../groups/group-stats'
 import type { Grants } from '../../auth/grants'
 import { type AppDeps, authenticate, authenticateBeforeParse, keepOpen, type ServerLike } from '../deps'
@@ -9,8 +10,8 @@ import { Problem } from '../schemas'
 const json = { 'Content-Type': 'application/json' }
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export function groupInfo(d: AppDeps, g: Group) {
-  const s = groupStats(d.hub, g)
+export async function groupInfo(d: AppDeps, g: Group) {
+  const s = await groupStats(d.hub, g)
   const c = g.config
   return {
     group: g.name,
@@ -55,9 +56,9 @@ export function groupRoutes(d: AppDeps) {
     .derive(authenticate(d))
     .get(
       '/v1/groups',
-      ({ caller: { grants } }) => {
+      async ({ caller: { grants } }) => {
         admin(grants)
-        return { groups: d.groups.list().map((g) => groupInfo(d, g)) }
+        return { groups: await Promise.all(d.groups.list().map((g) => groupInfo(d, g))) }
       },
       { response: { 200: t.Object({ groups: t.Array(GroupInfo) }), ...problems }, detail: { summary: 'List consumer groups with their stats' } },
     )

@@ -11,10 +11,10 @@ export function healthRoutes(d: AppDeps) {
     })
     .get(
       '/readyz',
-      ({ set }) => {
+      async ({ set }) => {
         const problems: string[] = []
         if (d.lifecycle.isDraining) problems.push('draining')
-        if (!d.hub.log.isWritable()) problems.push('store not writable')
+        if (!(await d.hub.isWritable())) problems.push('store not writable')
         if (problems.length > 0) set.status = 503
         return { status: problems.length === 0 ? 'ready' : 'not ready', problems }
       },
@@ -36,9 +36,9 @@ export function healthRoutes(d: AppDeps) {
             ringcast_ring_events: { help: 'Events held in rings.', values: [[null, hub.ringEvents]] },
             ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, hub.lastId]] },
             ringcast_subscription_patterns: { help: 'Patterns held by live subscriptions (capped per connection and per client).', values: [[null, d.connections.patterns]] },
-            ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
+            ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.logBytes()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
-            ...groupMetrics(d),
+            ...(await groupMetrics(d)),
           }),
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
         )

@@ -80,7 +80,7 @@ export function publishRoutes(d: AppDeps) {
         d.auth.requirePublish(grants, stream)
         requireClientWritable(stream)
         await d.hub.close(stream)
-        return streamInfo(d, d.hub.streams.get(stream)!)
+        return streamInfo(d, d.hub.stream(stream)!)
       },
       {
         params: StreamParams,

@@ -1,7 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
 import { assertPattern } from '../../core/pattern'
-import type { StreamState } from '../../core/streams'
+import type { StreamView } from '../../core/streams'
 import { canSubscribe } from '../../auth/grants'
 import { type AppDeps, authenticate, authenticateBeforeParse } from '../deps'
 import { queryReader } from '../query'
@@ -10,7 +10,7 @@ import { Problem, StreamConfig, StreamInfo, StreamList, StreamListQuery, StreamP
 
 const readListQuery = queryReader(StreamListQuery)
 
-export function streamInfo(d: AppDeps, s: StreamState) {
+export function streamInfo(d: AppDeps, s: StreamView) {
   return {
     stream: s.name,
     events: s.events,
@@ -26,8 +26,8 @@ export function streamInfo(d: AppDeps, s: StreamState) {
   }
 }
 
-function known(d: AppDeps, name: string): StreamState {
-  const state = d.hub.streams.get(streamOf(name))
+function known(d: AppDeps, name: string): StreamView {
+  const state = d.hub.stream(streamOf(name))
   if (!state) throw new RingcastError('not_found', `No stream "${name}".`, 'A stream exists once something is published to it or it is configured with PUT.')
   return state
 }
@@ -40,14 +40,14 @@ export function streamRoutes(d: AppDeps) {
       '/v1/streams',
       ({ request, caller: { grants } }) => {
         const query = readListQuery(request.url)
-        const candidates = query.pattern ? d.hub.streams.matching([assertPattern(query.pattern)]) : [...d.hub.streams.all()]
+        const candidates = d.hub.streamsMatching(query.pattern ? [assertPattern(query.pattern)] : undefined)
         // Tenants see only the streams their token may subscribe to.
         const names = candidates.filter((s) => grants.isAdmin || canSubscribe(grants, s.name)).map((s) => s.name)
         names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
         const from = query.after === undefined ? 0 : upperBound(names, query.after)
         const limit = query.limit ?? 1000
         const page = names.slice(from, from + limit)
-        const streams = page.map((name) => streamInfo(d, d.hub.streams.get(name)!))
+        const streams = page.map((name) => streamInfo(d, d.hub.stream(name)!))
         return { streams, total: names.length, next: from + limit < names.length ? page[page.length - 1] : null }
       },
       {
@@ -72,9 +72,9 @@ export function streamRoutes(d: AppDeps) {
     )
     .put(
       '/v1/streams/:stream',
-      ({ params, body, caller: { grants } }) => {
+      async ({ params, body, caller: { grants } }) => {
         d.auth.requireAdmin(grants)
-        const state = d.hub.configure(streamOf(params.stream), body)
+        const state = await d.hub.configure(streamOf(params.stream), body)
         return streamInfo(d, state)
       },
       {
@@ -86,10 +86,10 @@ export function streamRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/streams/:stream',
-      ({ params, set, caller: { grants } }) => {
+      async ({ params, set, caller: { grants } }) => {
         d.auth.requireAdmin(grants)
         known(d, params.stream)
-        d.hub.delete(streamOf(params.stream))
+        await d.hub.delete(streamOf(params.stream))
         set.status = 204
       },
       { params: StreamParams, detail: { summary: 'Delete a stream and its history', description: 'Subscriptions naming exactly it end. Ids are never reused.' } },

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import type { WsClient, WsSocket } from '../../transports/ws-client'
+import type { WsClient } from '../../transports/ws-client'
+import type { WsSocket } from '../../transports/ws-context'
 import type { Grants } from '../../auth/grants'
 import { RingcastError } from '../../core/errors'
 import { isSameOrigin } from '../cors'
@@ -8,7 +9,7 @@ import { Problem } from '../schemas'
 
 const WS_DOC = `Multiplexed JSON text frames.
 client → server: {"op":"subscribe","sub":"s1","streams":["jobs.*"],"types":[…],"correlationId":…,"after":123} · {"op":"unsubscribe","sub":"s1"} · {"op":"publish","ref":"r1","stream":"jobs.1","type":"…","data":…,"key":…,"terminal":…} · {"op":"ping"}.
-server → client: {"op":"event","event":{envelope}} · {"op":"ok","sub"|"ref",…} · {"op":"gap","sub","after","firstId"} · {"op":"reset","sub","after","lastId"} · {"op":"end","sub"} · {"op":"error","ref"|"sub","error":{"code","message","hint"}} · {"op":"pong"}.
+server → client: {"op":"event","event":{envelope}} (a replayed event also names its "sub") · {"op":"live","sub"} (a subscribe with after has replayed its history and is live) · {"op":"ok","sub"|"ref",…} · {"op":"gap","sub","after","firstId"} · {"op":"reset","sub","after","lastId"} · {"op":"end","sub"} · {"op":"error","ref"|"sub","error":{"code","message","hint"}} · {"op":"pong"}.
 An event is sent once per socket even when several subscriptions match it (dispatch by its stream). A subscribe with after replays that subscription's history in full, then joins live delivery with no gap and no duplicate. Bad frames get an error reply; the socket stays. A socket past --buffer-limit is closed with code 4008: reconnect and resubscribe with after = the last id received.
 Consumer groups (push): {"op":"consume","sub":"c1","group":"workers","consumer"?:"w1","max":N} → {"op":"ok","sub"} (unknown group: error not_found), then {"op":"delivery","sub","event":{envelope},"attempt":1,"deadline":"ISO time"}; never more than max unsettled per consume. Settle with {"op":"ack"|"extend","group","ids":[…]}, {"op":"nack","group","ids","delay"?}, {"op":"term","group","ids","reason"?}: answered only on failure ({"op":"error","group","error":{"code":"not_held","ids":[…]}}). Unsubscribing the sub or closing the socket releases what it holds for redelivery at once (attempt counted); deleting the group sends {"op":"end","sub"}.`
 
