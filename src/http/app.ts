@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
 import { RingcastError } from '../core/errors'
+import { accessLog } from './access-log'
 import { cors } from './cors'
 import type { AppDeps, ServerLike } from './deps'
 import { docs } from './docs'
@@ -43,6 +44,7 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 120,
     },
   })
+    .use(accessLog(d.logger))
     .use(cors(d.origins))
     .onError(({ code, error, request }) => errorResponse(d, code, error, request))
     .use(docs(version))

@@ -27,6 +27,12 @@ export interface ConnectionLimits {
   maxConnectionsPerClient: number
 }
 
+/** Told of each connection as it opens and as it ends (the debug connection log). */
+export interface ConnectionObserver {
+  opened(connection: Connection): void
+  closed(connection: Connection): void
+}
+
 let sequence = 0
 
 // A per-process prefix keeps ids from one run apart from a previous run's in logs and dashboards.
@@ -43,7 +49,10 @@ export class Connections {
   private readonly perClient = new Map<string, number>()
   private readonly expiry = new Map<string, ReturnType<typeof setTimeout>>()
 
-  constructor(private readonly limits: ConnectionLimits) {}
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly observer?: ConnectionObserver,
+  ) {}
 
   get size(): number {
     return this.byId.size
@@ -55,6 +64,7 @@ export class Connections {
     this.byId.set(connection.id, connection)
     this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
+    this.observer?.opened(connection)
   }
 
   /** Throws as `add` would, without registering: lets a WebSocket upgrade be refused with a status. */
@@ -82,6 +92,7 @@ export class Connections {
     const held = (this.perClient.get(connection.client) ?? 1) - 1
     if (held <= 0) this.perClient.delete(connection.client)
     else this.perClient.set(connection.client, held)
+    this.observer?.closed(connection)
   }
 
   get(id: string): Connection | undefined {
