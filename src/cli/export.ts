@@ -1,6 +1,6 @@
 import { Api, need, streamQuery, TOKEN_FLAG, URL_FLAG } from './client'
 import type { Command } from './command'
-import { Progress, size } from './progress'
+import { count, Progress, size } from './progress'
 import { FILTER_FLAGS } from './tail'
 
 /** `ringcast export PATTERN...`: every retained event after --after as NDJSON on stdout, progress on a terminal's stderr. */
@@ -17,7 +17,9 @@ export const exportCommand: Command = {
     const response = await api.fetch(`/v1/events?${streamQuery(words, { after: '0', ...flags })}`, { headers: { Accept: 'application/x-ndjson' } })
     let events = 0
     let bytes = 0
-    const progress = new Progress(!process.stdout.isTTY && process.stderr.isTTY === true, () => `exported ${events} events (${size(bytes)})`)
+    const summary = () => `exported ${count(events, 'event')} (${size(bytes)})`
+    const isShown = !process.stdout.isTTY && process.stderr.isTTY === true
+    const progress = new Progress(isShown, summary)
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       process.stdout.write(chunk)
       bytes += chunk.byteLength
@@ -25,6 +27,6 @@ export const exportCommand: Command = {
       progress.tick()
     }
     progress.done()
-    if (process.stderr.isTTY && !process.stdout.isTTY) process.stderr.write(`ringcast: exported ${events} events (${size(bytes)})\n`)
+    if (isShown) process.stderr.write(`ringcast: ${summary()}\n`)
   },
 }

@@ -3,7 +3,7 @@ import { fstatSync } from 'node:fs'
 import { Api, TOKEN_FLAG, URL_FLAG } from './client'
 import type { Command } from './command'
 import { CliError, UsageError } from './errors'
-import { bar, Progress, size } from './progress'
+import { bar, count, Progress, size } from './progress'
 
 interface Item {
   type?: string
@@ -41,7 +41,7 @@ export const importCommand: Command = {
     const totalBytes = stdinFileSize()
     const counts = { events: 0, stored: 0, duplicates: 0, bytes: 0 }
     const streams = new Set<string>()
-    const progress = new Progress(process.stderr.isTTY === true, () => `${bar(counts.bytes, totalBytes)}${counts.events} events, ${size(counts.bytes)}`)
+    const progress = new Progress(process.stderr.isTTY === true, () => `${bar(counts.bytes, totalBytes)}${count(counts.events, 'event')}, ${size(counts.bytes)}`)
     let batch: { stream: string; items: Item[]; bytes: number } | undefined
     const flush = async () => {
       if (!batch) return
@@ -70,8 +70,7 @@ export const importCommand: Command = {
     }
     await flush()
     progress.done()
-    const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
-    process.stdout.write(`imported ${s(counts.events, 'event')} into ${s(streams.size, 'stream')}: ${counts.stored} stored, ${s(counts.duplicates, 'duplicate')} not stored again\n`)
+    process.stdout.write(`imported ${count(counts.events, 'event')} into ${count(streams.size, 'stream')}: ${counts.stored} stored, ${count(counts.duplicates, 'duplicate')} not stored again\n`)
   },
 }
 

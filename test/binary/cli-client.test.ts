@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { type BinaryServer, freePort, post, requireBinary, runBinary, spawnBinary, startBinary } from '../helpers/binary'
+import { type BinaryServer, freePort, post, requireBinary, runBinary, spawnBinary, startBinary, waitSubscribed } from '../helpers/binary'
 import { hsToken, TEST_SECRET } from '../helpers/tokens'
 
 beforeAll(() => {
   requireBinary()
 })
-
-/** Waits until the server lists a live connection whose patterns include `pattern`. */
-async function waitSubscribed(url: string, pattern: string, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!JSON.stringify(await (await fetch(`${url}/v1/connections`)).json()).includes(pattern)) {
-    if (Date.now() > deadline) throw new Error(`never subscribed to ${pattern}; stderr: ${stderr()}`)
-    await Bun.sleep(20)
-  }
-}
 
 describe('refusals are one line with the server’s reason and hint', () => {
   let server: BinaryServer
