@@ -29,15 +29,21 @@ export const SETTINGS = {
   durability: { schema: T.Union([T.Literal('normal'), T.Literal('full')]), default: 'normal', help: 'normal survives a killed process; full also survives power loss' },
   maxPayload: int(1, GiB, 'largest request body in bytes (413 past it)', 1024 * 1024),
   maxBatch: int(1, 100_000, 'most events in one publish request', 1000),
+  maxDepth: int(1, 1000, 'deepest nesting of arrays and objects in an event\'s data (400 past it)', 64),
   maxConnections: int(1, 10_000_000, 'live subscriptions in all (503 past it)', 100_000),
   maxConnectionsPerClient: int(1, 10_000_000, 'live subscriptions per client (429 past it)', 5000),
+  maxPatternsPerConnection: int(1, 1_000_000, 'patterns one connection may hold over all its subscriptions (a WebSocket error or 429 past it)', 1024),
+  maxPatternsPerClient: int(1, 100_000_000, 'patterns one client may hold over all its connections (429 past it)', 50_000),
+  maxStreams: int(1, 100_000_000, 'streams the server keeps; a publish that would create one more is refused (507)', 1_000_000),
   publishRate: int(0, 100_000_000, 'events per second per client, burst of one second; 0 is unlimited', 0),
   bufferLimit: int(1024, GiB, 'bytes queued per connection before the slow-consumer policy applies', 1024 * 1024),
   corsOrigin: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'origins allowed by CORS (comma-separated; * for any)' },
+  allowedHosts: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'Host names an open server answers besides its IP addresses and loopback names (comma-separated; * for any, e.g. behind a proxy)' },
   jwtSecret: { schema: T.String({ minLength: 16 }), help: 'HMAC secret for HS256/384/512 tokens (at least 16 characters)', value: 'SECRET' },
   jwtKey: { schema: T.String({ minLength: 1 }), help: 'PEM public key or JWKS file for RS256/ES256/EdDSA tokens', value: 'FILE' },
   jwtAudience: { schema: T.String({ minLength: 1 }), help: 'required token audience (aud)' },
   jwtIssuer: { schema: T.String({ minLength: 1 }), help: 'required token issuer (iss)' },
+  jwtMaxAge: int(1, 10 * 365 * 86400, 'refuse tokens without exp, or living longer than this many seconds (off by default; recommended)'),
   metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics without an admin token' },
   logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug adds one line per request and per connection' },
   logFormat: { schema: T.Union([T.Literal('text'), T.Literal('json')]), default: 'text', help: 'json: one JSON object per log line' },
@@ -67,15 +73,21 @@ export interface Config {
   durability: 'normal' | 'full'
   maxPayload: number
   maxBatch: number
+  maxDepth: number
   maxConnections: number
   maxConnectionsPerClient: number
+  maxPatternsPerConnection: number
+  maxPatternsPerClient: number
+  maxStreams: number
   publishRate: number
   bufferLimit: number
   corsOrigin: string[]
+  allowedHosts: string[]
   jwtSecret?: string
   jwtKey?: string
   jwtAudience?: string
   jwtIssuer?: string
+  jwtMaxAge?: number
   metricsPublic: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   logFormat: 'text' | 'json'

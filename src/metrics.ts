@@ -1,3 +1,5 @@
+import type { CommitStats } from './core/hub'
+
 /** Plain counters and gauges, rendered as Prometheus text at scrape time; updating one is a field increment. */
 export class Metrics {
   eventsPublished = 0
@@ -13,10 +15,12 @@ export class Metrics {
   private readonly commitBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
   private readonly commitCounts = new Array(this.commitBuckets.length).fill(0)
 
-  committed(events: number, batchMs: number): void {
-    this.eventsPublished += events
+  committed(stats: CommitStats): void {
+    this.eventsPublished += stats.events
+    this.publishRequests += stats.publishes
+    this.duplicates += stats.duplicates
     this.commits++
-    const seconds = batchMs / 1000
+    const seconds = stats.latencyMs / 1000
     this.commitSecondsSum += seconds
     for (let i = 0; i < this.commitBuckets.length; i++) if (seconds <= this.commitBuckets[i]) this.commitCounts[i]++
   }
@@ -33,7 +37,7 @@ export class Metrics {
       for (const [labels, value] of values) out.push(`${name}${labelText(labels)} ${value}`)
     }
     metric('ringcast_events_published_total', 'counter', 'Events committed to the log (dedup hits excluded).', [[null, this.eventsPublished]])
-    metric('ringcast_publish_requests_total', 'counter', 'Publish requests accepted.', [[null, this.publishRequests]])
+    metric('ringcast_publish_requests_total', 'counter', 'Publishes committed: HTTP requests, WebSocket frames, dead letters and their replays.', [[null, this.publishRequests]])
     metric('ringcast_duplicates_total', 'counter', 'Events not stored again because their idempotency key was seen.', [[null, this.duplicates]])
     metric('ringcast_events_pruned_total', 'counter', 'Events removed by retention.', [[null, this.eventsPruned]])
     metric('ringcast_events_delivered_total', 'counter', 'Events written to subscribers, by transport.', Object.entries(this.deliveries).map(([t, v]) => [{ transport: t }, v]))

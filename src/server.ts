@@ -10,6 +10,7 @@ import { EventLog } from './event-log'
 import { Filter, Selector } from './core/filter'
 import { createApp } from './http/app'
 import { Origins } from './http/cors'
+import { HostGuard } from './http/host-guard'
 import { PublishRate } from './http/publish-rate'
 import { wsRules } from './http/ws-rules'
 import type { AppDeps } from './http/deps'
@@ -57,8 +58,12 @@ export async function startServer(config: Config, logger = new Logger(config.log
       defaults: { ringSize: config.ringSize, maxEvents: config.retentionEvents, maxAgeSeconds: config.retentionAge, ephemeral: false },
       patternDefaults: config.streams,
       dedupWindowSeconds: config.dedupWindow,
+      maxStreams: config.maxStreams,
     },
-    { committed: (events, ms) => metrics.committed(events, ms) },
+    {
+      committed: (stats) => metrics.committed(stats),
+      failed: (message, error) => logger.error(message, { error: String((error as Error)?.stack ?? error) }),
+    },
   )
   // Consumer groups share the log's database file; leases still running at a restart are honoured.
   const groupLog = new SqliteGroupLog(log.db)
@@ -75,11 +80,13 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const connections = new Connections(config, logger.isEnabled('debug') ? connectionLog(logger) : undefined)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
-  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules(auth, publishRate))
-  ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }))
+  ws.useConsumers(new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle }
+  const origins = new Origins(config.corsOrigin)
+  const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
 
   const app = createApp(deps, VERSION)
   // A TLS reload listens again on the port first chosen (which matters when --port is 0).
@@ -87,7 +94,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
   port = listener.port
   ws.usePublish((topic, frame) => listener.publish(topic, frame))
-  retention.start()
+  retention.start(250, (error) => logger.error('retention pass failed', { error: String((error as Error)?.message ?? error) }))
 
   let stopping: Promise<Drained> | undefined
   return {
@@ -143,7 +150,7 @@ function createAuth(config: Config): Auth {
   }
   if (!config.jwtSecret && keyText === undefined) return new Auth(null, new Tickets())
   try {
-    const verifier = new JwtVerifier({ secret: config.jwtSecret, keyText, audience: config.jwtAudience, issuer: config.jwtIssuer })
+    const verifier = new JwtVerifier({ secret: config.jwtSecret, keyText, audience: config.jwtAudience, issuer: config.jwtIssuer, maxAgeSeconds: config.jwtMaxAge })
     return new Auth(verifier, new Tickets(config.jwtSecret))
   } catch (error) {
     throw new AuthConfigError(`invalid --jwt-key ${config.jwtKey}: not a PEM public key or JWKS (${(error as Error).message})`)

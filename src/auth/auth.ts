@@ -17,12 +17,21 @@ export function credentialOf(request: Request, allowCookie: boolean): string | n
   if (cookie) {
     for (const part of cookie.split(';')) {
       const eq = part.indexOf('=')
-      if (eq > 0 && part.slice(0, eq).trim() === 'ringcast_token') return decodeURIComponent(part.slice(eq + 1).trim())
+      if (eq > 0 && part.slice(0, eq).trim() === 'ringcast_token') return cookieValue(part.slice(eq + 1).trim())
     }
   }
   const at = request.url.indexOf('access_token=')
   if (at >= 0) return new URL(request.url).searchParams.get('access_token')
   return null
+}
+
+/** A cookie value, percent-decoded when it decodes: a malformed escape is just a token that will not verify (401). */
+function cookieValue(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /** Authentication (who) and authorization (may they) for every route and transport. */
@@ -70,10 +79,17 @@ export class Auth {
     }
   }
 
-  /** Working a consumer group changes its state: a subscribe-only ticket may not, a token with covering subscribe grants may. */
-  requireWork(grants: Grants, patterns: readonly string[]): void {
+  /**
+   * Working a consumer group changes its state: a subscribe-only ticket may not, a token whose subscribe grants
+   * cover every pattern of the group (`patterns`, undefined for a missing group) may. Authorised before the group
+   * is named: a group the caller may not work is reported missing, so its existence and patterns stay private.
+   */
+  requireWork(grants: Grants, group: string, patterns: readonly string[] | undefined): void {
     if (grants.isTicket) throw new RingcastError('forbidden', 'A ticket only subscribes; it cannot work a consumer group.', 'Use a token with subscribe grants covering the group.')
-    this.requireSubscribe(grants, patterns)
+    if (grants.subscribe.length === 0) throw new RingcastError('forbidden', 'Your token has no subscribe grants, so it may not work consumer groups.', 'Working a group needs ringcast.subscribe patterns covering its streams.')
+    if (!patterns || !patterns.every((p) => canSubscribe(grants, p))) {
+      throw new RingcastError('not_found', `No group "${group}" that your token may work.`, "Check the name, and that your token's subscribe grants cover every stream the group reads.")
+    }
   }
 
   requireAdmin(grants: Grants): void {

@@ -9,6 +9,8 @@ export interface JwtOptions {
   keyText?: string
   audience?: string
   issuer?: string
+  /** Tokens without `exp`, or living longer than this (from `iat`, else from now), are refused. */
+  maxAgeSeconds?: number
 }
 
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512']
@@ -56,6 +58,12 @@ export class JwtVerifier {
       ;({ payload } = await jwtVerify(token, key as never, { algorithms, audience: this.options.audience, issuer: this.options.issuer }))
     } catch (error) {
       throw new Error(reason(error))
+    }
+    const maxAge = this.options.maxAgeSeconds
+    if (maxAge !== undefined) {
+      if (typeof payload.exp !== 'number') throw new Error('token has no exp, and this server refuses tokens that live forever')
+      const from = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000)
+      if (payload.exp - from > maxAge) throw new Error(`token lives ${payload.exp - from} s, longer than this server's --jwt-max-age of ${maxAge} s`)
     }
     return grantsOf(payload)
   }

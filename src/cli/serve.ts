@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bannerFields } from '../banner'
 import { ConfigError, envNameOf, flagOf, loadConfig, SETTINGS } from '../config'
+import { guardProcess } from '../crash-guard'
 import { TlsError } from '../listener'
 import { Logger } from '../logger'
 import { AuthConfigError, startServer } from '../server'
@@ -55,7 +56,7 @@ async function serve(flags: Record<string, string>, env: Record<string, string |
   if (!config.jwtSecret && !config.jwtKey) {
     logger.warn('no --jwt-secret or --jwt-key: the server is OPEN, anyone who can reach it may publish, read and administer; it binds 127.0.0.1 unless --host is given')
   }
-  logger.info('ringcast listening', bannerFields(config, server.url))
+  guardProcess(logger)
 
   let isStopping = false
   const shutdown = (signal: string) => {
@@ -87,6 +88,8 @@ async function serve(flags: Record<string, string>, env: Record<string, string |
       logger.error('tls reload failed; new connections keep the previous certificate', { error: (error as Error).message })
     }
   })
+  // Last: whoever waits for this line may signal at once, and the handlers are in place.
+  logger.info('ringcast listening', bannerFields(config, server.url))
 }
 
 /** One line naming the setting that kept the server from starting. */

@@ -1,6 +1,7 @@
 /** Stable error codes; http/problem.ts maps each to a status, ws to an error frame. */
 export type ErrorCode =
   | 'bad_request'
+  | 'invalid_request'
   | 'bad_name'
   | 'bad_pattern'
   | 'invalid_body'
@@ -15,6 +16,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'too_many_connections'
   | 'too_many_client_connections'
+  | 'too_many_patterns'
+  | 'too_many_streams'
   | 'rate_limited'
   | 'unavailable'
   | 'internal'

@@ -31,9 +31,16 @@ export class Feed {
 
   constructor(readonly selector: Selector) {}
 
-  deliver(events: readonly Event[]): void {
+  /** Hands the batch to every member; one member's failure is reported and the others still get it. */
+  deliver(events: readonly Event[], onError: (error: unknown) => void): void {
     const batch = new Batch(events)
-    for (const member of this.members) member.deliver(batch)
+    for (const member of this.members) {
+      try {
+        member.deliver(batch)
+      } catch (error) {
+        onError(error)
+      }
+    }
   }
 
   end(): void {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import type { Event } from './event'
-import { isWildcard, matches } from './pattern'
+import { isWildcard, matchesTokens } from './pattern'
 
 /** What one subscription asks for: streams or patterns, optionally narrowed by types and a correlation id. */
 export class Filter {
@@ -11,6 +12,9 @@ export class Filter {
   /** Whether every pattern is a plain stream name. */
   readonly isExact: boolean
   private single: Selector | undefined
+  // Split once here: matching re-split every pattern for every event.
+  private readonly names: ReadonlySet<string>
+  private readonly wildcards: readonly string[][]
 
   constructor(patterns: readonly string[], types?: readonly string[] | null, correlationId?: string | null) {
     this.patterns = [...new Set(patterns)].sort()
@@ -18,6 +22,8 @@ export class Filter {
     this.correlationId = correlationId ?? null
     this.isExact = this.patterns.every((p) => !isWildcard(p))
     this.key = JSON.stringify([this.patterns, this.types ? [...this.types].sort() : null, this.correlationId])
+    this.names = new Set(this.patterns.filter((p) => !isWildcard(p)))
+    this.wildcards = this.patterns.filter(isWildcard).map((p) => p.split('.'))
   }
 
   /** The selector of a subscription to this filter alone; built once, since pollers subscribe anew for every wait. */
@@ -26,7 +32,10 @@ export class Filter {
   }
 
   matchesStream(name: string): boolean {
-    for (const p of this.patterns) if (matches(p, name)) return true
+    if (this.names.has(name)) return true
+    if (this.wildcards.length === 0) return false
+    const tokens = name.split('.')
+    for (const w of this.wildcards) if (matchesTokens(w, tokens)) return true
     return false
   }
 
@@ -38,7 +47,7 @@ export class Filter {
 }
 
 /**
- * The union of one connection's filters. Connections with equal selectors share one feed,
+ * The union of one connection's filters. Connections with the same filters share one feed,
  * so an event is matched and encoded once for all of them, and sent once per connection.
  */
 export class Selector {
@@ -46,15 +55,27 @@ export class Selector {
   readonly isExact: boolean
 
   constructor(readonly filters: readonly Filter[]) {
-    this.key = filters.map((f) => f.key).sort().join('|')
+    const text = filters
+      .map((f) => f.key)
+      .sort()
+      .join('\n')
+    // A socket's union of many long patterns would make a key of megabytes: past a few patterns it is hashed.
+    this.key = text.length <= 256 ? text : createHash('sha256').update(text).digest('base64')
     this.isExact = filters.every((f) => f.isExact)
   }
 
-  /** Plain stream names named by exact filters (for the fan-out index). */
+  /** Plain stream names named by exact filters (ending them when those streams close). */
   exactStreams(): string[] {
     const names = new Set<string>()
-    for (const f of this.filters) for (const p of f.patterns) if (!isWildcard(p)) names.add(p)
+    for (const f of this.filters) if (f.isExact) for (const p of f.patterns) names.add(p)
     return [...names]
+  }
+
+  /** Every distinct pattern of every filter, plain names included (for the fan-out index). */
+  allPatterns(): string[] {
+    const all = new Set<string>()
+    for (const f of this.filters) for (const p of f.patterns) all.add(p)
+    return [...all]
   }
 
   matchesStream(name: string): boolean {

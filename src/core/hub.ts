@@ -2,6 +2,7 @@ import { RingcastError } from './errors'
 import { type Envelope, Event } from './event'
 import { Feed, type Subscriber } from './feed'
 import { type Filter, Selector } from './filter'
+import { PatternIndex } from './pattern-index'
 import type { Log, LogRow, StreamRecord } from './log'
 import { Reader } from './reader'
 import { envelopeJson, eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState } from './streams'
@@ -22,12 +23,26 @@ export interface HubOptions {
   defaults: StreamSettings
   patternDefaults?: readonly StreamDefault[]
   dedupWindowSeconds: number
+  /** Most streams kept; creating one more is refused. */
+  maxStreams?: number
 }
 
-/** Observers the hub reports to (metrics); all optional and called synchronously. */
+/** What one group commit did, for metrics. */
+export interface CommitStats {
+  events: number
+  /** Publishes (requests, WebSocket frames, dead letters) answered with their stored events. */
+  publishes: number
+  duplicates: number
+  /** From the first publish of the batch until committed and fanned out. */
+  latencyMs: number
+}
+
+/** Observers the hub reports to (metrics, logs); all optional and called synchronously. */
 export interface HubHooks {
-  /** After each group commit and its fan-out; `latencyMs` runs from the first publish of the batch. */
-  committed?(events: number, latencyMs: number): void
+  /** After each group commit and its fan-out. */
+  committed?(stats: CommitStats): void
+  /** Something failed inside the publish pipeline; the publishes it hit were answered with an error, the hub goes on. */
+  failed?(message: string, error: unknown): void
   /** Streams that just closed or were deleted, after their last events went out. */
   ended?(streams: readonly string[]): void
 }
@@ -50,8 +65,10 @@ export class Hub {
   private flushScheduled = false
   private pendingSinceMs = 0
   private readonly feeds = new Map<string, Feed>()
+  /** Every feed under each of its patterns: an event finds its feeds in O(its tokens + matches). */
+  private readonly index = new PatternIndex<Feed>()
+  /** Feeds whose selectors name only plain streams, by stream: they end when those streams close. */
   private readonly exactIndex = new Map<string, Set<Feed>>()
-  private readonly wildcardFeeds = new Set<Feed>()
   private lastIssued: number
 
   constructor(
@@ -85,13 +102,14 @@ export class Hub {
     if (!feed) {
       feed = new Feed(selector)
       this.feeds.set(selector.key, feed)
+      for (const pattern of selector.allPatterns()) this.index.add(pattern, feed)
       if (selector.isExact) {
         for (const name of selector.exactStreams()) {
           let set = this.exactIndex.get(name)
           if (!set) this.exactIndex.set(name, (set = new Set()))
           set.add(feed)
         }
-      } else this.wildcardFeeds.add(feed)
+      }
     }
     feed.members.add(subscriber)
     return feed
@@ -101,19 +119,32 @@ export class Hub {
     feed.members.delete(subscriber)
     if (feed.members.size > 0 || this.feeds.get(feed.selector.key) !== feed) return
     this.feeds.delete(feed.selector.key)
-    this.wildcardFeeds.delete(feed)
-    for (const name of feed.selector.exactStreams()) {
+    for (const pattern of feed.selector.allPatterns()) this.index.delete(pattern, feed)
+    if (feed.selector.isExact) for (const name of feed.selector.exactStreams()) {
       const set = this.exactIndex.get(name)
       set?.delete(feed)
       if (set?.size === 0) this.exactIndex.delete(name)
     }
   }
 
+  /** How much the hub holds, for metrics and the dashboard. */
+  stats(): { streams: number; rings: number; ringEvents: number; lastId: number } {
+    let rings = 0
+    let ringEvents = 0
+    for (const s of this.streams.all()) {
+      if (!s.ring) continue
+      rings++
+      ringEvents += s.ring.size
+    }
+    return { streams: this.streams.size, rings, ringEvents, lastId: this.lastIssued }
+  }
+
   /** Connections whose selectors match the stream. */
   subscriberCount(stream: string): number {
+    const feeds = new Set<Feed>()
+    this.index.match(stream, (feed) => feeds.add(feed))
     let n = 0
-    for (const feed of this.exactIndex.get(stream) ?? []) n += feed.connections
-    for (const feed of this.wildcardFeeds) if (feed.selector.matchesStream(stream)) n += feed.connections
+    for (const feed of feeds) n += feed.connections
     return n
   }
 
@@ -125,7 +156,7 @@ export class Hub {
 
   /** Applies new settings to a stream, creating it if needed. */
   configure(name: string, patch: Partial<Pick<StreamRecord, 'ringSize' | 'maxEvents' | 'maxAgeSeconds' | 'ephemeral'>>): StreamState {
-    const state = this.streams.getOrCreate(name)
+    const state = this.stateOf(name)
     if (patch.ephemeral !== undefined && patch.ephemeral !== state.record.ephemeral && state.events > 0) {
       // Its history lives in one place (log or ring); moving it silently would lose or strand events.
       throw new RingcastError('conflict', `Stream "${name}" has events; it cannot become ${patch.ephemeral ? 'ephemeral' : 'persistent'} now.`, 'Delete it first, or configure a new stream.')
@@ -168,6 +199,17 @@ export class Hub {
     this.flushScheduled = false
     const pending = this.pending
     this.pending = []
+    try {
+      this.commitBatch(pending)
+    } catch (error) {
+      // Nothing was committed (a failure after the commit is caught inside): every publish of the batch is refused.
+      this.hooks.failed?.('publish batch failed before commit', error)
+      const failure = new RingcastError('internal', 'The server failed to store this batch; nothing was stored.', 'Retry the publish.')
+      for (const p of pending) p.reject(failure)
+    }
+  }
+
+  private commitBatch(pending: Pending[]): void {
     const nowMs = Date.now()
     const time = new Date(nowMs).toISOString()
     const dedupSince = nowMs - this.options.dedupWindowSeconds * 1000
@@ -181,10 +223,26 @@ export class Hub {
     let id = this.lastIssued
 
     for (const p of pending) {
-      const state = this.streams.getOrCreate(p.stream)
+      let state: StreamState
+      try {
+        state = this.stateOf(p.stream)
+      } catch (error) {
+        outcomes.push(error as RingcastError)
+        continue
+      }
       if (state.record.closed || closing.has(p.stream)) {
         outcomes.push(p.items === null ? [] : new RingcastError('stream_closed', `Stream "${p.stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.'))
         continue
+      }
+      let datas: string[] = []
+      if (p.items !== null) {
+        try {
+          // The one step that can fail on one publish's own data: it fails alone, before it touches the batch.
+          datas = p.items.map((item) => JSON.stringify(item.data))
+        } catch (error) {
+          outcomes.push(new RingcastError('invalid_body', `The event data cannot be stored as JSON: ${(error as Error).message}`, 'Send plain JSON data.'))
+          continue
+        }
       }
       if (!state.isStored) changed.set(p.stream, state)
       if (p.items === null) {
@@ -194,7 +252,8 @@ export class Hub {
         continue
       }
       const results: PublishResult[] = []
-      for (const item of p.items) {
+      for (let i = 0; i < p.items.length; i++) {
+        const item = p.items[i]
         if (item.key !== undefined) {
           const dedupKey = `${p.stream}\u0000${item.key}`
           const original = batchKeys.get(dedupKey) ?? this.log.findKey(p.stream, item.key, dedupSince)
@@ -209,10 +268,9 @@ export class Hub {
         const env: Envelope = { id, stream: p.stream, type: item.type, data: undefined, time }
         if (item.key !== undefined) env.key = item.key
         if (item.correlationId !== undefined) env.correlationId = item.correlationId
-        const data = JSON.stringify(item.data)
-        const event = new Event(env, envelopeJson(env, data))
+        const event = new Event(env, envelopeJson(env, datas[i]))
         if (!state.record.ephemeral) {
-          rows.push({ id, stream: p.stream, type: item.type, data, timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
+          rows.push({ id, stream: p.stream, type: item.type, data: datas[i], timeMs: nowMs, key: item.key ?? null, correlationId: item.correlationId ?? null })
         }
         fresh.push(event)
         results.push({ event, duplicate: false })
@@ -229,25 +287,52 @@ export class Hub {
     try {
       this.log.commit({ rows, keys, streams: records, lastId: id })
     } catch (error) {
+      this.hooks.failed?.('the event log could not commit', error)
       const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.')
       for (const p of pending) p.reject(failure)
       return
     }
     this.lastIssued = id
+    try {
+      this.applyCommitted(changed, closing, fresh)
+    } catch (error) {
+      // Committed: the publishes succeeded whatever a subscriber did with them.
+      this.hooks.failed?.('fan-out after commit failed', error)
+    }
+
+    let publishes = 0
+    let duplicates = 0
+    for (let i = 0; i < pending.length; i++) {
+      const outcome = outcomes[i]
+      if (outcome instanceof RingcastError) pending[i].reject(outcome)
+      else {
+        if (pending[i].items !== null) publishes++
+        for (const r of outcome) if (r.duplicate) duplicates++
+        pending[i].resolve(this.withOriginals(outcome, fresh))
+      }
+    }
+    this.hooks.committed?.({ events: fresh.length, publishes, duplicates, latencyMs: performance.now() - this.pendingSinceMs })
+  }
+
+  /** Committed events into rings and out to subscribers; closed streams end their exact subscriptions. */
+  private applyCommitted(changed: Map<string, StreamState>, closing: Set<string>, fresh: Event[]): void {
     for (const state of changed.values()) state.isStored = true
     for (const name of closing) this.streams.get(name)!.record.closed = true
-
     for (const event of fresh) this.append(event)
     this.fanOut(fresh)
     for (const name of closing) this.endExact(name, (feed) => feed.selector.exactStreams().every((s) => this.streams.get(s)?.record.closed))
     if (closing.size > 0) this.hooks.ended?.([...closing])
-    this.hooks.committed?.(fresh.length, performance.now() - this.pendingSinceMs)
+  }
 
-    for (let i = 0; i < pending.length; i++) {
-      const outcome = outcomes[i]
-      if (outcome instanceof RingcastError) pending[i].reject(outcome)
-      else pending[i].resolve(this.withOriginals(outcome, fresh))
+  /** The stream's state, created in memory if new, unless that would pass --max-streams. */
+  private stateOf(name: string): StreamState {
+    const known = this.streams.get(name)
+    if (known) return known
+    const max = this.options.maxStreams ?? Number.POSITIVE_INFINITY
+    if (this.streams.size >= max) {
+      throw new RingcastError('too_many_streams', `The server holds its maximum of ${max} streams; "${name}" would be one more.`, 'Delete streams that are done (DELETE /v1/streams/{stream}), or raise --max-streams.')
     }
+    return this.streams.getOrCreate(name)
   }
 
   /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
@@ -268,20 +353,18 @@ export class Hub {
   private fanOut(events: readonly Event[]): void {
     if (events.length === 0 || this.feeds.size === 0) return
     const perFeed = new Map<Feed, Event[]>()
-    for (const event of events) {
-      for (const feed of this.exactIndex.get(event.stream) ?? []) this.collect(perFeed, feed, event)
-      for (const feed of this.wildcardFeeds) this.collect(perFeed, feed, event)
-    }
-    for (const [feed, matched] of perFeed) feed.deliver(matched)
+    for (const event of events) this.index.match(event.stream, (feed) => this.collect(perFeed, feed, event))
+    for (const [feed, matched] of perFeed) feed.deliver(matched, this.onSubscriberError)
   }
 
+  private readonly onSubscriberError = (error: unknown) => this.hooks.failed?.('a subscriber failed to take a batch', error)
+
   private collect(perFeed: Map<Feed, Event[]>, feed: Feed, event: Event): void {
-    if (!feed.selector.matches(event)) return
     const list = perFeed.get(feed)
-    if (list) {
-      // A feed reached through several of its exact names must still get each event once.
-      if (list[list.length - 1] !== event) list.push(event)
-    } else perFeed.set(feed, [event])
+    // A feed reached through several of its patterns must still get each event once.
+    if (list?.[list.length - 1] === event || !feed.selector.matches(event)) return
+    if (list) list.push(event)
+    else perFeed.set(feed, [event])
   }
 
   private endExact(stream: string, shouldEnd: (feed: Feed) => boolean | undefined): void {

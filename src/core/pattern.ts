@@ -57,8 +57,11 @@ export function isWildcard(pattern: string): boolean {
 /** Whether stream `name` matches `pattern`; both must already be valid. */
 export function matches(pattern: string, name: string): boolean {
   if (!isWildcard(pattern)) return pattern === name
-  const p = pattern.split('.')
-  const n = name.split('.')
+  return matchesTokens(pattern.split('.'), name.split('.'))
+}
+
+/** `matches` on names and patterns already split into tokens. */
+export function matchesTokens(p: readonly string[], n: readonly string[]): boolean {
   for (let i = 0; i < p.length; i++) {
     if (p[i] === '**') return n.length > i
     if (i >= n.length) return false

@@ -26,8 +26,15 @@ export class Retention {
     private readonly onPruned: (events: number) => void = () => {},
   ) {}
 
-  start(intervalMs = 250): void {
-    this.timer = setInterval(() => this.pass(), intervalMs)
+  start(intervalMs = 250, onError: (error: unknown) => void = () => {}): void {
+    this.timer = setInterval(() => {
+      try {
+        this.pass()
+      } catch (error) {
+        // A failed pass (the log busy or full) is retried by the next one; it must not stop the server.
+        onError(error)
+      }
+    }, intervalMs)
     this.timer.unref?.()
   }
 

@@ -1,6 +1,7 @@
 import { Event, type Envelope } from './event'
 import type { Log, LogRow, StreamRecord, StreamStats } from './log'
 import { matches } from './pattern'
+import { NameIndex } from './name-index'
 import { Ring } from './ring'
 
 /** Stream settings as configured; unset fields fall back to pattern defaults, then server defaults. */
@@ -24,6 +25,10 @@ export class StreamState {
   lastId: number | null = null
   firstTimeMs: number | null = null
   touchedMs = Date.now()
+  // Events in the current and the previous second: a rate for listings at the cost of three numbers per stream.
+  private rateSecond = 0
+  private thisSecond = 0
+  private lastSecond = 0
 
   constructor(
     public record: StreamRecord,
@@ -45,6 +50,23 @@ export class StreamState {
     this.lastId = event.id
     this.events++
     this.touchedMs = Date.now()
+    this.count(this.touchedMs, 1)
+  }
+
+  /** Events appended in the last whole second. */
+  eventsPerSecond(nowMs = Date.now()): number {
+    this.count(nowMs, 0)
+    return this.lastSecond
+  }
+
+  private count(nowMs: number, n: number): void {
+    const second = Math.floor(nowMs / 1000)
+    if (second !== this.rateSecond) {
+      this.lastSecond = second === this.rateSecond + 1 ? this.thisSecond : 0
+      this.thisSecond = 0
+      this.rateSecond = second
+    }
+    this.thisSecond += n
   }
 }
 
@@ -73,6 +95,7 @@ export function envelopeJson(env: Envelope, dataJson: string): string {
 /** Every stream the server knows, by name, with settings resolved from record, pattern defaults and server defaults. */
 export class StreamRegistry {
   private readonly byName = new Map<string, StreamState>()
+  private readonly byPattern = new NameIndex<StreamState>()
 
   constructor(
     private readonly log: Log,
@@ -82,7 +105,7 @@ export class StreamRegistry {
     for (const record of log.streams()) {
       // An ephemeral stream's ring died with the last process: everything issued before now is gone.
       if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, log.lastId())
-      this.byName.set(record.name, new StreamState(record, this.resolve(record), true))
+      this.add(new StreamState(record, this.resolve(record), true))
     }
     for (const stats of log.stats()) this.applyStats(this.getOrCreate(stats.name), stats)
   }
@@ -99,7 +122,7 @@ export class StreamRegistry {
       // Whether a stream is ephemeral is fixed in its record when it is created, from the pattern defaults.
       record.ephemeral = this.resolve(record, true).ephemeral
       state = new StreamState(record, this.resolve(record))
-      this.byName.set(name, state)
+      this.add(state)
     }
     return state
   }
@@ -108,22 +131,26 @@ export class StreamRegistry {
     return this.byName.values()
   }
 
-  /** Names of known streams that `patterns` select. */
+  get size(): number {
+    return this.byName.size
+  }
+
+  /** Known streams that `patterns` select, each once. */
   matching(patterns: readonly string[]): StreamState[] {
-    const out: StreamState[] = []
-    if (patterns.every((p) => !p.includes('*'))) {
-      for (const p of patterns) {
-        const s = this.byName.get(p)
-        if (s) out.push(s)
-      }
-      return out
-    }
-    for (const s of this.byName.values()) if (patterns.some((p) => matches(p, s.name))) out.push(s)
-    return out
+    if (patterns.length === 1) return this.byPattern.select(patterns[0])
+    const out = new Set<StreamState>()
+    for (const p of patterns) for (const s of this.byPattern.select(p)) out.add(s)
+    return [...out]
   }
 
   remove(name: string): void {
     this.byName.delete(name)
+    this.byPattern.delete(name)
+  }
+
+  private add(state: StreamState): void {
+    this.byName.set(state.name, state)
+    this.byPattern.set(state.name, state)
   }
 
   /** Re-resolves settings after the record changed; resizes the ring if needed. */

@@ -37,7 +37,7 @@ export class DeadLetters {
     for (const d of fresh) this.burying.add(d)
     const items = fresh.map((d) => ({
       type: 'dead_letter',
-      key: `${group.config.createdMs}-${d.id}`,
+      key: letterKey(group, d.id),
       data: { event: JSON.parse(d.event.json), attempts: d.attempt, reason: d.reason },
     }))
     const done: Promise<void> = this.hub.publish(group.dlqStream, items).then(
@@ -81,7 +81,7 @@ export class DeadLetters {
     }
     const found = new Set(letters.map((e) => e.id))
     const result: ReplayResult = { replayed: [], failed: [], notFound: want ? [...want].filter((id) => !found.has(id)) : [] }
-    const outcomes = await Promise.allSettled(letters.map((letter) => this.republish(letter)))
+    const outcomes = await Promise.allSettled(letters.map((letter) => this.republish(group, letter)))
     outcomes.forEach((outcome, i) => {
       const deadLetter = letters[i].id
       if (outcome.status === 'fulfilled') result.replayed.push({ deadLetter, ...outcome.value })
@@ -93,13 +93,23 @@ export class DeadLetters {
     return result
   }
 
-  private async republish(letter: Event): Promise<{ stream: string; id: number; duplicate: boolean }> {
-    const original = (letter.envelope().data as { event?: { stream?: unknown; type?: unknown; data?: unknown; correlationId?: unknown } } | null)?.event
+  private async republish(group: Group, letter: Event): Promise<{ stream: string; id: number; duplicate: boolean }> {
+    const envelope = letter.envelope()
+    const original = (envelope.data as { event?: { id?: unknown; stream?: unknown; type?: unknown; data?: unknown; correlationId?: unknown } } | null)?.event
     if (!original || typeof original.stream !== 'string' || streamNameProblem(original.stream) || typeof original.type !== 'string') {
       throw new RingcastError('bad_request', `Dead letter ${letter.id} does not hold an original event.`)
+    }
+    // Only letters this group wrote (their key is its own), and only back to a stream the group reads.
+    if (envelope.key !== letterKey(group, Number(original.id)) || !group.filter.matchesStream(original.stream)) {
+      throw new RingcastError('forbidden', `Dead letter ${letter.id} was not written by group "${group.name}"; it is not replayed.`)
     }
     const item = { type: original.type, data: original.data, key: `replay-${letter.id}`, ...(typeof original.correlationId === 'string' && { correlationId: original.correlationId }) }
     const [r] = await this.hub.publish(original.stream, [item])
     return { stream: original.stream, id: r.duplicate ? r.id : r.event.id, duplicate: r.duplicate }
   }
+}
+
+/** The key a group's dead letter is stored under: tied to the group's incarnation and the event, so a re-sent letter is stored once. */
+function letterKey(group: Group, eventId: number): string {
+  return `${group.config.createdMs}-${eventId}`
 }

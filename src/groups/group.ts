@@ -2,6 +2,7 @@ import type { Event } from '../core/event'
 import { Filter } from '../core/filter'
 import type { ReadResult } from '../core/reader'
 import type { DeliveryRecord, GroupConfig, GroupCounters, GroupRecord, GroupWrite } from './group-log'
+import { LeaseSchedule } from './lease-schedule'
 
 /** A push consumer's share of the leases: its held ids are its used credit. */
 export interface Holder {
@@ -55,7 +56,9 @@ export class Group {
   filter: Filter
   /** Matching events after the cursor, counted once known (null until first asked). */
   unread: number | null = null
-  private readonly perStream = new Map<string, number>()
+  /** Unsettled ids by stream, in id order (added in increasing order): the first is what retention must keep. */
+  private readonly perStream = new Map<string, Set<number>>()
+  private schedule = this.newSchedule()
   // Read-ahead: matching events after the cursor, not yet taken (memory only; the cursor is what is persisted).
   private ahead: Event[] = []
   private aheadAt = 0
@@ -81,15 +84,21 @@ export class Group {
   }
 
   reconfigure(config: GroupConfig): void {
+    const wasOrdered = this.isOrdered
     this.config = config
     this.filter = new Filter(config.streams, config.types)
     this.unread = null
     this.ahead = []
+    if (wasOrdered !== this.isOrdered) {
+      this.schedule = this.newSchedule()
+      for (const d of this.pending.values()) this.scheduled(d)
+    }
   }
 
   /** Adds a loaded delivery (at start-up), in id order. */
   restore(d: Delivery): void {
     this.add(d)
+    this.scheduled(d)
   }
 
   touch(consumer: string, nowMs: number): void {
@@ -102,20 +111,27 @@ export class Group {
    */
   take(n: number, consumer: string, holder: Holder | null, nowMs: number, read: ReadFn): Delivery[] {
     const out: Delivery[] = []
-    const isOrdered = this.config.ordering === 'stream'
-    const heads = isOrdered ? new Set<string>() : undefined
-    for (const d of this.pending.values()) {
-      if (out.length >= n) break
-      if (heads) {
+    const isOrdered = this.isOrdered
+    if (isOrdered) {
+      // Bounded by MAX_BUFFERED: the scan finds each stream's oldest unsettled event.
+      const heads = new Set<string>()
+      for (const d of this.pending.values()) {
+        if (out.length >= n) break
         if (heads.has(d.stream)) continue
         heads.add(d.stream)
+        if (d.consumer === null && !d.isDead && d.deadlineMs <= nowMs) out.push(this.hand(d, consumer, holder, nowMs))
       }
-      if (d.consumer === null && !d.isDead && d.deadlineMs <= nowMs) out.push(this.hand(d, consumer, holder, nowMs))
+    } else {
+      while (out.length < n) {
+        const d = this.schedule.takeReady(nowMs)
+        if (!d) break
+        out.push(this.hand(d, consumer, holder, nowMs))
+      }
     }
     while (out.length < n && !(isOrdered && this.pending.size >= MAX_BUFFERED)) {
       const event = this.nextEvent(read, nowMs)
       if (!event) break
-      const isBlocked = isOrdered && (this.perStream.get(event.stream) ?? 0) > 0
+      const isBlocked = isOrdered && (this.perStream.get(event.stream)?.size ?? 0) > 0
       const d = new Delivery(event, null, 0, nowMs)
       this.add(d)
       if (!isBlocked) out.push(this.hand(d, consumer, holder, nowMs))
@@ -174,6 +190,7 @@ export class Group {
     for (const id of settled.ok) {
       const d = this.pending.get(id)!
       d.deadlineMs = nowMs + this.config.ackTimeoutSec * 1000
+      this.schedule.held(d)
       this.dirty(d)
     }
     return settled
@@ -192,13 +209,9 @@ export class Group {
 
   /** Leases past their deadline come back (attempt counted); returns how many were released. */
   expire(nowMs: number, dead: Delivery[]): number {
-    let n = 0
-    for (const d of this.pending.values()) {
-      if (d.consumer === null || d.deadlineMs > nowMs) continue
-      this.release(d, nowMs, 'ack deadline passed', dead)
-      n++
-    }
-    return n
+    const expired = this.schedule.takeExpired(nowMs)
+    for (const d of expired) this.release(d, nowMs, 'ack deadline passed', dead)
+    return expired.length
   }
 
   /** A push consumer went away: its leases come back at once. */
@@ -221,9 +234,11 @@ export class Group {
 
   /** When the timer must next look: the earliest lease deadline or delayed release. */
   nextDueMs(nowMs: number): number | null {
-    let next: number | null = null
+    let next = this.schedule.nextDueMs(nowMs)
+    if (!this.isOrdered) return next
+    // Ordered groups keep at most MAX_BUFFERED pending: their delayed releases are found by a scan.
     for (const d of this.pending.values()) {
-      if (d.isDead || (d.consumer === null && d.deadlineMs <= nowMs)) continue
+      if (d.isDead || d.consumer !== null || d.deadlineMs <= nowMs) continue
       if (next === null || d.deadlineMs < next) next = d.deadlineMs
     }
     return next
@@ -231,8 +246,7 @@ export class Group {
 
   /** Smallest unsettled id of a stream: retention keeps it and everything after. */
   heldFrom(stream: string): number | undefined {
-    if (!this.perStream.get(stream)) return undefined
-    for (const d of this.pending.values()) if (d.stream === stream) return d.id
+    for (const id of this.perStream.get(stream) ?? []) return id
     return undefined
   }
 
@@ -265,6 +279,7 @@ export class Group {
     d.holder = holder
     holder?.held.add(d.id)
     d.deadlineMs = nowMs + this.config.ackTimeoutSec * 1000
+    this.schedule.held(d)
     this.dirty(d)
     return d
   }
@@ -285,6 +300,7 @@ export class Group {
     d.reason = reason
     if (d.attempt >= this.config.maxDeliveries) return this.kill(d, dead)
     d.deadlineMs = availableAtMs
+    this.scheduled(d)
     this.dirty(d)
   }
 
@@ -300,18 +316,34 @@ export class Group {
     d.consumer = null
   }
 
+  private get isOrdered(): boolean {
+    return this.config.ordering === 'stream'
+  }
+
+  private newSchedule(): LeaseSchedule<Delivery> {
+    return new LeaseSchedule<Delivery>((d) => this.pending.get(d.id) === d)
+  }
+
+  /** Puts a delivery on the schedule its state asks for: its lease, or (unordered) its next delivery. */
+  private scheduled(d: Delivery): void {
+    if (d.consumer !== null) this.schedule.held(d)
+    else if (!d.isDead && !this.isOrdered) this.schedule.released(d)
+  }
+
   private add(d: Delivery): void {
     this.pending.set(d.id, d)
-    this.perStream.set(d.stream, (this.perStream.get(d.stream) ?? 0) + 1)
+    let ids = this.perStream.get(d.stream)
+    if (!ids) this.perStream.set(d.stream, (ids = new Set()))
+    ids.add(d.id)
     this.dirty(d)
   }
 
   private remove(d: Delivery): void {
     this.unhold(d)
     this.pending.delete(d.id)
-    const left = (this.perStream.get(d.stream) ?? 1) - 1
-    if (left > 0) this.perStream.set(d.stream, left)
-    else this.perStream.delete(d.stream)
+    const ids = this.perStream.get(d.stream)
+    ids?.delete(d.id)
+    if (ids?.size === 0) this.perStream.delete(d.stream)
     this.upserts.delete(d)
     this.removes.add(d.id)
     this.isDirty = true

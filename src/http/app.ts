@@ -1,10 +1,13 @@
+import type { ValueError } from '@sinclair/typebox/errors'
 import { Elysia } from 'elysia'
 import { RingcastError } from '../core/errors'
-import { accessLog } from './access-log'
+import { accessLog, type RouteList } from './access-log'
 import { cors } from './cors'
 import type { AppDeps, ServerLike } from './deps'
 import { docs } from './docs'
-import { problem, problemFrom, validationDetail } from './problem'
+import { invalid } from '../validation'
+import { allowedMethods } from './methods'
+import { problem, problemFrom } from './problem'
 import { connectionRoutes } from './routes/connections'
 import { eventRoutes, plainStreamEvents } from './routes/events'
 import { groupRoutes } from './routes/groups'
@@ -20,9 +23,10 @@ export function createApp(d: AppDeps, version: string) {
   const plain = plainStreamEvents(d)
   const streamEvents = async (request: Request, server: ServerLike): Promise<Response> => {
     try {
+      d.hostGuard.check(request)
       return (await plain(request, server)) ?? (await app.fetch(request))
     } catch (error) {
-      return errorResponse(d, 'UNKNOWN', error, request)
+      return errorResponse(d, 'UNKNOWN', error, request, app)
     }
   }
   const app = new Elysia({
@@ -44,9 +48,10 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 120,
     },
   })
-    .use(accessLog(d.logger))
+    .use(accessLog(d.logger, (): RouteList => app.routes))
+    .onRequest(({ request }) => d.hostGuard.check(request))
     .use(cors(d.origins))
-    .onError(({ code, error, request }) => errorResponse(d, code, error, request))
+    .onError(({ code, error, request }) => errorResponse(d, code, error, request, app))
     .use(docs(version))
     .use(healthRoutes(d))
     .use(publishRoutes(d))
@@ -60,7 +65,13 @@ export function createApp(d: AppDeps, version: string) {
 }
 
 /** A refusal or failure as problem+json, counted by code: the one place a request is turned away. */
-function errorResponse(d: AppDeps, code: string | number, error: unknown, request: Request): Response {
+function errorResponse(d: AppDeps, code: string | number, error: unknown, request: Request, app: { routes: { method: string; path: string }[] }): Response {
+  // Elysia wraps whatever a parse hook throws (the 401 of authenticateBeforeParse) in its ParseError.
+  if (code === 'PARSE' && (error as Error).cause instanceof RingcastError) error = (error as Error).cause
+  if (code === 'VALIDATION') {
+    const { type, valueError } = error as { type: string; valueError?: ValueError }
+    error = invalid(valueError, { root: type === 'body' ? 'the body' : `the ${type}` })
+  }
   if (error instanceof RingcastError) {
     d.metrics.reject(error.code)
     // Capacity refusals are expected under load and counted in /metrics; only real failures are logged above debug.
@@ -70,14 +81,16 @@ function errorResponse(d: AppDeps, code: string | number, error: unknown, reques
     return problemFrom(error)
   }
   switch (code) {
-    case 'VALIDATION': {
-      d.metrics.reject('invalid_request')
-      const { detail, errors } = validationDetail(error as { message: string })
-      return problem(400, 'invalid_request', detail, errors ? { errors } : {})
-    }
-    case 'NOT_FOUND':
+    case 'NOT_FOUND': {
+      const allowed = allowedMethods(app.routes, new URL(request.url).pathname)
+      if (allowed.length > 0 && request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { Allow: allowed.join(', ') } })
+      if (allowed.length > 0) {
+        d.metrics.reject('method_not_allowed')
+        return problem(405, 'method_not_allowed', `${request.method} is not allowed here.`, { hint: `Use ${allowed.join(', ')}; see /docs.` }, { Allow: allowed.join(', ') })
+      }
       d.metrics.reject('not_found')
       return problem(404, 'not_found', 'No such route.', { hint: 'See /docs for the API.' })
+    }
     case 'PARSE':
       d.metrics.reject('bad_request')
       return problem(400, 'bad_request', 'The body could not be parsed.', { hint: 'Send valid JSON with Content-Type: application/json.' })

@@ -10,6 +10,7 @@ import type { PollTransport } from '../transports/poll'
 import type { SseTransport } from '../transports/sse'
 import type { WsTransport } from '../transports/ws'
 import { isSameOrigin, type Origins } from './cors'
+import type { HostGuard } from './host-guard'
 import type { PublishRate } from './publish-rate'
 
 /** What the routes are given by main.ts; routes never build these themselves. */
@@ -26,6 +27,7 @@ export interface AppDeps {
   auth: Auth
   publishRate: PublishRate
   origins: Origins
+  hostGuard: HostGuard
   lifecycle: { isDraining: boolean }
 }
 
@@ -61,6 +63,28 @@ export async function callerOf(d: AppDeps, request: Request, server: ServerLike 
   const allowCookie = origin === null || isSameOrigin(request) || d.origins.isListed(origin)
   const grants = await d.auth.identify(request, allowCookie)
   return new RequestCaller(grants, server, request)
+}
+
+// Callers authenticated while the body was being parsed, picked up by `authenticate`.
+const parsedCallers = new WeakMap<Request, Caller>()
+
+/**
+ * For `.onParse()`: Elysia parses a body before anything else, so a route with a body authenticates
+ * here first; a malformed body from an anonymous caller is then a 401, not a 400.
+ */
+export function authenticateBeforeParse(d: AppDeps) {
+  return async ({ request, server }: { request: Request; server: unknown }): Promise<undefined> => {
+    parsedCallers.set(request, await callerOf(d, request, server as ServerLike | null))
+    return undefined // let Elysia's own parser read the body
+  }
+}
+
+/**
+ * For `.derive()`: authenticates at Elysia's transform stage, before params, query and body are
+ * checked, so an anonymous request is a 401 whatever it sends and never learns a schema.
+ */
+export function authenticate(d: AppDeps) {
+  return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

@@ -1,5 +1,7 @@
 import { openapi } from '@elysiajs/openapi'
 import { Elysia } from 'elysia'
+import { wsPathItem } from './routes/ws'
+import { QUERY_REFERENCES } from './schemas'
 // Embedded in the binary: the host may be offline, so /docs must not load anything from a CDN.
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' }
 import swaggerJs from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' }
@@ -16,6 +18,7 @@ export function docs(version: string) {
         specPath: '/docs/json',
         provider: 'swagger-ui',
         exclude: { paths: [`${ASSETS}/swagger-ui-bundle.js`, `${ASSETS}/swagger-ui.css`] },
+        references: QUERY_REFERENCES as never,
         // An absolute spec URL: the plugin's relative `docs/json` breaks the page when opened as /docs/.
         swagger: { url: '/docs/json', cdn: `${ASSETS}/swagger-ui-bundle.js`, theme: `${ASSETS}/swagger-ui.css`, validatorUrl: 'none', autoDarkMode: false } as never,
         documentation: {
@@ -26,6 +29,9 @@ export function docs(version: string) {
               'Event fan-out server: publish over HTTP; receive over Server-Sent Events, WebSocket (/v1/ws) or HTTP polling, resuming exactly by id. ' +
               'Every event id is global and strictly increasing; `after`, `Last-Event-ID` and `next` all take it. Errors are RFC 9457 problem+json.',
           },
+          // Relative: the document is served by the server it describes, whatever address it is reached at.
+          servers: [{ url: '/', description: 'This server' }],
+          paths: { '/v1/ws': wsPathItem as never },
           components: {
             securitySchemes: {
               bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

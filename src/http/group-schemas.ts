@@ -1,11 +1,12 @@
+import { Type as T } from '@sinclair/typebox'
 import { t } from 'elysia'
 import { Envelope } from '../transports/wire'
 
 // Consumer-group bodies and responses: the same objects validate requests and describe them in /docs.
 
 const Patterns = t.Array(t.String({ minLength: 1, maxLength: 255 }), { minItems: 1, maxItems: 64, description: 'Streams or patterns the group reads (jobs.*, team.7.**).' })
-const Ids = t.Array(t.Integer({ minimum: 1 }), { minItems: 1, maxItems: 1000, description: 'Event ids.' })
-const Consumer = t.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', description: 'Name of the worker (no spaces).' })
+const Ids = t.Array(T.Integer({ minimum: 1 }), { minItems: 1, maxItems: 1000, description: 'Event ids.' })
+const Consumer = t.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', title: 'a consumer name (1–128 characters, no spaces)', description: 'Name of the worker (no spaces).' })
 const SettleConsumer = t.Optional({ ...Consumer, description: 'Only ids this consumer holds are taken; without it, ids held by any consumer are.' })
 
 export const GroupParams = t.Object({ group: t.String({ description: 'Group name: dot-separated tokens of [A-Za-z0-9_-]; its dead letters go to stream dlq.{group}.' }) })
@@ -15,12 +16,12 @@ export const GroupBody = t.Object(
     streams: t.Optional(Patterns),
     types: t.Optional(t.Union([t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: 64 }), t.Null()], { description: 'Only these event types (null or [] for all).' })),
     start: t.Optional(
-      t.Union([t.Literal('earliest'), t.Literal('latest'), t.Integer({ minimum: 0 })], {
+      t.Union([t.Literal('earliest'), t.Literal('latest'), T.Integer({ minimum: 0 })], {
         description: 'Where a new group starts: earliest (all retained history), latest (default: only new events) or after an id. Ignored on update.',
       }),
     ),
     ackTimeout: t.Optional(t.Number({ minimum: 0.1, maximum: 86_400, description: 'Seconds a consumer holds a delivery before it is redelivered (default 30).' })),
-    maxDeliveries: t.Optional(t.Integer({ minimum: 1, maximum: 1000, description: 'Attempts before an event goes to dlq.{group} (default 5).' })),
+    maxDeliveries: t.Optional(T.Integer({ minimum: 1, maximum: 1000, description: 'Attempts before an event goes to dlq.{group} (default 5).' })),
     ordering: t.Optional(t.Union([t.Literal('none'), t.Literal('stream')], { description: 'stream: at most one event of each stream in flight, in order (default none).' })),
   },
   { additionalProperties: false, examples: [{ streams: ['jobs.*'], start: 'earliest', ackTimeout: 30, maxDeliveries: 5, ordering: 'stream' }] },
@@ -29,7 +30,7 @@ export const GroupBody = t.Object(
 export const ClaimBody = t.Object(
   {
     consumer: Consumer,
-    max: t.Optional(t.Integer({ minimum: 1, maximum: 1000, description: 'Most deliveries to return (default 1).' })),
+    max: t.Optional(T.Integer({ minimum: 1, maximum: 1000, description: 'Most deliveries to return (default 1).' })),
     wait: t.Optional(t.Number({ minimum: 0, maximum: 60, description: 'Long-poll: seconds to wait when nothing is ready (default 0); answers the moment something is.' })),
   },
   { additionalProperties: false, examples: [{ consumer: 'worker-1', max: 10, wait: 20 }] },
@@ -45,12 +46,12 @@ export const TermBody = t.Object(
   { additionalProperties: false },
 )
 export const ReplayBody = t.Optional(
-  t.Object({ ids: t.Optional(t.Array(t.Integer({ minimum: 1 }), { maxItems: 10_000, description: 'Ids of dead_letter events in dlq.{group}; all retained ones when absent.' })) }, { additionalProperties: false }),
+  t.Object({ ids: t.Optional(t.Array(T.Integer({ minimum: 1 }), { maxItems: 10_000, description: 'Ids of dead_letter events in dlq.{group}; all retained ones when absent.' })) }, { additionalProperties: false }),
 )
 
 export const Settled = t.Object({
-  ok: t.Array(t.Integer(), { description: 'Ids taken.' }),
-  notHeld: t.Array(t.Integer(), { description: 'Ids this consumer does not hold (never delivered, already settled, or its lease passed): nothing was done to them.' }),
+  ok: t.Array(T.Integer(), { description: 'Ids taken.' }),
+  notHeld: t.Array(T.Integer(), { description: 'Ids this consumer does not hold (never delivered, already settled, or its lease passed): nothing was done to them.' }),
   deadline: t.Optional(t.String({ format: 'date-time', description: 'extend: the new deadline of the ids taken.' })),
 })
 
@@ -58,7 +59,7 @@ export const ClaimResult = t.Object({
   deliveries: t.Array(
     t.Object({
       event: Envelope,
-      attempt: t.Integer({ minimum: 1, description: '1 on first delivery, +1 on each redelivery.' }),
+      attempt: T.Integer({ minimum: 1, description: '1 on first delivery, +1 on each redelivery.' }),
       deadline: t.String({ format: 'date-time', description: 'Ack, extend, nack or term before this, or it is redelivered.' }),
     }),
   ),
@@ -68,27 +69,27 @@ export const GroupInfo = t.Object({
   group: t.String(),
   streams: t.Array(t.String()),
   types: t.Union([t.Array(t.String()), t.Null()]),
-  start: t.Union([t.String(), t.Integer()]),
+  start: t.Union([t.String(), T.Integer()]),
   ackTimeout: t.Number(),
-  maxDeliveries: t.Integer(),
+  maxDeliveries: T.Integer(),
   ordering: t.String(),
   dlq: t.String({ description: 'The dead-letter stream.' }),
   createdAt: t.String({ format: 'date-time' }),
-  cursor: t.Integer({ description: 'Every matching event up to this id has been read by the group.' }),
-  lag: t.Integer({ description: 'Matching events not yet delivered to any consumer.' }),
-  pending: t.Integer({ description: 'Delivered and not yet acked or dead-lettered.' }),
-  inFlight: t.Integer({ description: 'Held by a consumer right now.' }),
-  consumers: t.Array(t.Object({ consumer: t.String(), inFlight: t.Integer(), lastSeen: t.Union([t.String({ format: 'date-time' }), t.Null()]) })),
-  acks: t.Integer(),
+  cursor: T.Integer({ description: 'Every matching event up to this id has been read by the group.' }),
+  lag: T.Integer({ description: 'Matching events not yet delivered to any consumer.' }),
+  pending: T.Integer({ description: 'Delivered and not yet acked or dead-lettered.' }),
+  inFlight: T.Integer({ description: 'Held by a consumer right now.' }),
+  consumers: t.Array(t.Object({ consumer: t.String(), inFlight: T.Integer(), lastSeen: t.Union([t.String({ format: 'date-time' }), t.Null()]) })),
+  acks: T.Integer(),
   acksPerSecond: t.Number({ description: 'Over the last 10 s.' }),
-  redeliveries: t.Integer(),
-  deadLetters: t.Integer(),
-  gaps: t.Integer({ description: 'Times retention removed matching events before the group read them.' }),
-  lastGap: t.Union([t.Object({ after: t.Integer(), firstId: t.Integer(), time: t.String({ format: 'date-time' }) }), t.Null()]),
+  redeliveries: T.Integer(),
+  deadLetters: T.Integer(),
+  gaps: T.Integer({ description: 'Times retention removed matching events before the group read them.' }),
+  lastGap: t.Union([t.Object({ after: T.Integer(), firstId: T.Integer(), time: t.String({ format: 'date-time' }) }), t.Null()]),
 })
 
 export const ReplayResult = t.Object({
-  replayed: t.Array(t.Object({ deadLetter: t.Integer(), stream: t.String(), id: t.Integer(), duplicate: t.Boolean() })),
-  failed: t.Array(t.Object({ deadLetter: t.Integer(), code: t.String(), message: t.String() })),
-  notFound: t.Array(t.Integer()),
+  replayed: t.Array(t.Object({ deadLetter: T.Integer(), stream: t.String(), id: T.Integer(), duplicate: t.Boolean() })),
+  failed: t.Array(t.Object({ deadLetter: T.Integer(), code: t.String(), message: t.String() })),
+  notFound: t.Array(T.Integer()),
 })

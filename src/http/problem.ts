@@ -2,6 +2,7 @@ import { type ErrorCode, RingcastError } from '../core/errors'
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
+  invalid_request: 400,
   bad_name: 400,
   bad_pattern: 400,
   invalid_body: 400,
@@ -16,6 +17,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   too_many_connections: 503,
   too_many_client_connections: 429,
+  too_many_patterns: 429,
+  too_many_streams: 507,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -34,6 +37,7 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 }
 
 export function statusOf(code: ErrorCode): number {
@@ -54,21 +58,4 @@ export function problemFrom(error: unknown): Response {
     return problem(statusOf(error.code), error.code, error.message, { ...(error.hint && { hint: error.hint }), ...error.extra }, headers)
   }
   return problem(500, 'internal', 'The server failed to handle this request; nothing was stored.')
-}
-
-/** Elysia's validation error text is a JSON summary; turn it into one readable line. */
-export function validationDetail(error: { message: string }): { detail: string; errors?: unknown } {
-  try {
-    const parsed = JSON.parse(error.message) as { on?: string; property?: string; summary?: string; message?: string; found?: unknown; errors?: { path: string; message: string }[] }
-    // Query values are checked one by one, so Elysia reports them as a nameless "property": show the value instead.
-    const isNameless = parsed.on === 'property'
-    const where = isNameless ? 'query value' : `${parsed.on ?? 'request'}${parsed.property && parsed.property !== 'root' ? ` ${parsed.property}` : ''}`
-    const found = isNameless ? ` (got ${JSON.stringify(parsed.found)})` : ''
-    return {
-      detail: `Invalid ${where}: ${parsed.summary ?? parsed.message ?? 'does not match the schema'}${found}`,
-      errors: parsed.errors?.map((e) => ({ path: e.path, message: e.message })),
-    }
-  } catch {
-    return { detail: error.message }
-  }
 }

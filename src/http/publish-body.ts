@@ -2,6 +2,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { RingcastError } from '../core/errors'
 import type { PublishItem as HubItem } from '../core/hub'
 import { PublishItem } from '../transports/wire'
+import { invalid } from '../validation'
 
 const checkItem = TypeCompiler.Compile(PublishItem)
 
@@ -54,9 +55,7 @@ export function parsePublishBody(text: string, contentType: string, idempotencyK
 
 function toItem(value: unknown, at: string): HubItem {
   if (!checkItem.Check(value)) {
-    const first = checkItem.Errors(value).First()
-    const path = `${at}${first?.path ?? ''}` || '/'
-    throw new RingcastError('invalid_body', `Invalid event ${path}: ${first?.message ?? 'does not match the schema'}.`, 'An event is {type?, data, key?, correlationId?, terminal?}.')
+    throw invalid(checkItem.Errors(value).First(), { code: 'invalid_body', prefix: at, root: at === '' ? 'the event' : `event ${at}`, hint: 'An event is {type?, data, key?, correlationId?, terminal?}.' })
   }
   const item = value as HubItem & { type?: string }
   return { ...item, type: item.type ?? 'message' }

@@ -1,21 +1,19 @@
-import type { Auth } from '../auth/auth'
 import type { WsRules } from '../transports/ws'
+import type { AppDeps } from './deps'
 import { filterOf } from './params'
-import type { PublishRate } from './publish-rate'
+import { publishAs } from './publishing'
 
-/** WebSocket frames follow the same naming, grant and rate rules as the HTTP routes. */
-export function wsRules(auth: Auth, rate: PublishRate): WsRules {
+/** WebSocket frames follow the same naming, grant, depth and rate rules as the HTTP routes. */
+export function wsRules(d: Pick<AppDeps, 'auth' | 'publishRate' | 'hub' | 'config'>): WsRules {
   return {
     filter(identity, streams, types, correlationId) {
       const filter = filterOf(streams, types, correlationId)
-      auth.requireSubscribe(identity.grants, filter.patterns)
+      d.auth.requireSubscribe(identity.grants, filter.patterns)
       return filter
     },
-    async publish(identity, hub, frame) {
+    async publish(identity, frame) {
       const { op: _op, ref: _ref, stream, type, ...rest } = frame
-      auth.requirePublish(identity.grants, stream)
-      rate.take(identity.client, 1)
-      const [result] = await hub.publish(stream, [{ ...rest, type: type ?? 'message' }])
+      const [result] = await publishAs(d, identity, stream, [{ ...rest, type: type ?? 'message' }])
       return { id: result.duplicate ? result.id : result.event.id, duplicate: result.duplicate }
     },
   }

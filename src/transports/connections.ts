@@ -25,6 +25,10 @@ export interface Connection {
 export interface ConnectionLimits {
   maxConnections: number
   maxConnectionsPerClient: number
+  /** Patterns one connection may hold over all its subscriptions (a WebSocket holds many). */
+  maxPatternsPerConnection: number
+  /** Patterns one client may hold over all its connections: the caps above must not multiply. */
+  maxPatternsPerClient: number
 }
 
 /** Told of each connection as it opens and as it ends (the debug connection log). */
@@ -48,6 +52,9 @@ export class Connections {
   private readonly byId = new Map<string, Connection>()
   private readonly perClient = new Map<string, number>()
   private readonly expiry = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly patternsOf = new Map<string, number>()
+  private readonly patternsPerClient = new Map<string, number>()
+  private patternTotal = 0
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -58,13 +65,52 @@ export class Connections {
     return this.byId.size
   }
 
-  /** Registers a connection, or throws too_many_connections / too_many_client_connections. */
+  /** Patterns held by every live connection together. */
+  get patterns(): number {
+    return this.patternTotal
+  }
+
+  /** Registers a connection with the patterns it holds, or throws too_many_connections / too_many_client_connections / too_many_patterns. */
   add(connection: Connection): void {
     this.checkRoom(connection.client)
+    this.checkPatterns(connection, connection.patterns().length)
     this.byId.set(connection.id, connection)
     this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
+    this.holdPatterns(connection, connection.patterns().length)
     this.observer?.opened(connection)
+  }
+
+  /** A live connection takes `n` more patterns (a WebSocket subscribe), or throws too_many_patterns. */
+  holdPatterns(connection: Connection, n: number): void {
+    this.checkPatterns(connection, n)
+    this.patternsOf.set(connection.id, (this.patternsOf.get(connection.id) ?? 0) + n)
+    this.patternsPerClient.set(connection.client, (this.patternsPerClient.get(connection.client) ?? 0) + n)
+    this.patternTotal += n
+  }
+
+  /** A live connection gives `n` patterns back (a WebSocket unsubscribe). */
+  releasePatterns(connection: Connection, n: number): void {
+    const held = this.patternsOf.get(connection.id)
+    if (held === undefined) return
+    const given = Math.min(n, held)
+    this.patternsOf.set(connection.id, held - given)
+    const client = (this.patternsPerClient.get(connection.client) ?? given) - given
+    if (client <= 0) this.patternsPerClient.delete(connection.client)
+    else this.patternsPerClient.set(connection.client, client)
+    this.patternTotal -= given
+  }
+
+  /** Throws as `holdPatterns` would, without holding: lets a subscribe be refused before its filter is built. */
+  checkPatterns(connection: Connection, n: number): void {
+    const own = (this.patternsOf.get(connection.id) ?? 0) + n
+    if (own > this.limits.maxPatternsPerConnection) {
+      throw new RingcastError('too_many_patterns', `A connection may hold at most ${this.limits.maxPatternsPerConnection} patterns over all its subscriptions; this one would hold ${own}.`, 'Unsubscribe some, or use broader patterns (team.7.**).')
+    }
+    const client = (this.patternsPerClient.get(connection.client) ?? 0) + n
+    if (client > this.limits.maxPatternsPerClient) {
+      throw new RingcastError('too_many_patterns', `This client may hold at most ${this.limits.maxPatternsPerClient} patterns over all its connections; it would hold ${client}.`, 'Close some subscriptions, or use broader patterns.')
+    }
   }
 
   /** Throws as `add` would, without registering: lets a WebSocket upgrade be refused with a status. */
@@ -87,6 +133,8 @@ export class Connections {
 
   remove(connection: Connection): void {
     if (!this.byId.delete(connection.id)) return
+    this.releasePatterns(connection, this.patternsOf.get(connection.id) ?? 0)
+    this.patternsOf.delete(connection.id)
     clearTimeout(this.expiry.get(connection.id))
     this.expiry.delete(connection.id)
     const held = (this.perClient.get(connection.client) ?? 1) - 1

@@ -98,6 +98,7 @@ class SseSession implements Subscriber, Connection {
   private lastId: number
   private pendingGap: number | null = null
   private finished: (() => void) | undefined
+  private aborted: (() => void) | undefined
   private onDrained: (() => void) | undefined
 
   constructor(
@@ -121,7 +122,11 @@ class SseSession implements Subscriber, Connection {
   /** The body of the direct stream's pull(): resolving it would end the response, so it waits for the end. */
   async run(controller: DirectController): Promise<void> {
     this.controller = controller
-    const done = new Promise<void>((resolve) => (this.finished = resolve))
+    const done = new Promise<void>((resolve, reject) => {
+      this.finished = resolve
+      // Rejected with no reason: Bun then resets the socket at once and logs nothing.
+      this.aborted = () => reject()
+    })
     controller.write(`retry: ${this.owner.options.retryMs}\n: ringcast\n\n`)
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, true)
     await this.catchUp()
@@ -258,6 +263,8 @@ class SseSession implements Subscriber, Connection {
       return
     }
     metrics.slowDisconnects.sse++
-    this.close('slow consumer')
+    // A close would wait behind the bytes the client is not reading (forever, with a zero window): reset instead.
+    this.aborted?.()
+    this.dispose()
   }
 }

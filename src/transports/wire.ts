@@ -2,8 +2,9 @@ import { type Static, Type as T } from '@sinclair/typebox'
 
 // Wire schemas shared by the HTTP routes (validation and OpenAPI) and the WebSocket protocol.
 
-export const StreamName = T.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,15}$', examples: ['jobs.42'] })
-export const EventType = T.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', examples: ['stage_completed'] })
+// A `title` on a patterned string is how a refusal names what was expected (src/validation.ts).
+export const StreamName = T.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,15}$', title: 'a stream name (dot-separated tokens of [A-Za-z0-9_-])', examples: ['jobs.42'] })
+export const EventType = T.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', title: 'an event type (1–128 characters, no spaces)', examples: ['stage_completed'] })
 const Key = T.String({ minLength: 1, maxLength: 256 })
 
 export const PublishItem = T.Object(

@@ -27,8 +27,8 @@ export class WsClient implements Connection, TopicMember {
   readonly connectedAt = Date.now()
   /** Live subscriptions; their union is the selector of the topic this socket is in. */
   private readonly live = new Map<string, Filter>()
-  /** Subscriptions still replaying history; a new subscribe under the same id cancels the old one. */
-  private readonly catching = new Map<string, object>()
+  /** Subscriptions still replaying history, by a token of their own: an unsubscribe stops the replay. */
+  private readonly catching = new Map<string, { filter: Filter }>()
   private sink: TopicSink | undefined
   private sinkMark = 0
   private ownDelivered = 0
@@ -79,25 +79,27 @@ export class WsClient implements Connection, TopicMember {
     if (this.live.size + this.catching.size >= this.ws.options.maxSubscriptions) {
       throw new RingcastError('bad_request', `A socket may hold at most ${this.ws.options.maxSubscriptions} subscriptions.`, 'Use patterns to cover more streams with one subscription.')
     }
+    this.ws.connections.checkPatterns(this, frame.streams.length)
     const filter = this.ws.rules.filter(this.identity, frame.streams, frame.types, frame.correlationId)
+    this.ws.connections.holdPatterns(this, filter.patterns.length)
     this.reply({ op: 'ok', sub: frame.sub })
     if (frame.after === undefined) return this.goLive(frame.sub, filter)
-    const token = {}
+    const token = { filter }
     this.catching.set(frame.sub, token)
     void this.catchUp(frame.sub, filter, frame.after, token)
   }
 
   unsubscribe(sub: string): void {
-    if (!this.live.delete(sub) && !this.catching.delete(sub)) {
-      throw new RingcastError('not_found', `No subscription "${sub}".`)
-    }
+    const filter = this.live.get(sub) ?? this.catching.get(sub)?.filter
+    if (!filter) throw new RingcastError('not_found', `No subscription "${sub}".`)
+    this.drop(sub, filter)
     this.regroup()
     this.reply({ op: 'ok', sub })
   }
 
   publish(frame: WsPublish): void {
     const ref = frame.ref
-    this.ws.rules.publish(this.identity, this.ws.hub, frame).then(
+    this.ws.rules.publish(this.identity, frame).then(
       (result) => this.reply({ op: 'ok', ...(ref !== undefined && { ref }), ...result }),
       (error) => this.error(ref !== undefined ? { ref } : {}, error),
     )
@@ -109,7 +111,7 @@ export class WsClient implements Connection, TopicMember {
     for (const [sub, filter] of this.live) {
       if (!filter.isExact || !filter.patterns.some((p) => streams.includes(p))) continue
       if (!this.ws.hub.isClosed(filter) && !filter.patterns.every((p) => !this.ws.hub.streams.get(p))) continue
-      this.live.delete(sub)
+      this.drop(sub, filter)
       this.reply({ op: 'end', sub })
       changed = true
     }
@@ -165,7 +167,7 @@ export class WsClient implements Connection, TopicMember {
     this.drained()
   }
 
-  private async catchUp(sub: string, filter: Filter, after: number, token: object): Promise<void> {
+  private async catchUp(sub: string, filter: Filter, after: number, token: { filter: Filter }): Promise<void> {
     const { hub } = this.ws
     let position = after
     let isFirst = true
@@ -185,9 +187,19 @@ export class WsClient implements Connection, TopicMember {
     }
   }
 
+  /** Forgets a subscription and gives its patterns back. */
+  private drop(sub: string, filter: Filter): void {
+    this.live.delete(sub)
+    this.catching.delete(sub)
+    this.ws.connections.releasePatterns(this, filter.patterns.length)
+  }
+
   private goLive(sub: string, filter: Filter): void {
     if (this.isClosed) return
-    if (filter.isExact && this.ws.hub.isClosed(filter)) return this.reply({ op: 'end', sub })
+    if (filter.isExact && this.ws.hub.isClosed(filter)) {
+      this.drop(sub, filter)
+      return this.reply({ op: 'end', sub })
+    }
     this.live.set(sub, filter)
     this.regroup()
   }

@@ -19,6 +19,8 @@ export interface SettleResult {
 export interface GroupsPort {
   /** The group, or throws not_found. */
   known(group: string): { config: { streams: string[] } }
+  /** The group, or undefined. */
+  get(group: string): { config: { streams: string[] } } | undefined
   consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): { close(): void }
   ack(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
   nack(group: string, consumer: string | null, ids: readonly number[], delaySec?: number): Promise<SettleResult>
@@ -42,14 +44,14 @@ export class WsConsumers {
 
   constructor(
     private readonly groups: GroupsPort,
-    /** Throws forbidden unless the socket may read every pattern of the group. */
-    private readonly authorize: (client: WsClient, patterns: readonly string[]) => void,
+    /** Throws unless the socket may work the group (`patterns` undefined: no such group). */
+    private readonly authorize: (client: WsClient, group: string, patterns: readonly string[] | undefined) => void,
   ) {}
 
   consume(client: WsClient, frame: WsConsume): void {
     let subs = this.bySocket.get(client)
     if (subs?.has(frame.sub)) throw new RingcastError('bad_request', `Subscription "${frame.sub}" already exists.`, 'Unsubscribe it first or pick another sub id.')
-    this.authorize(client, this.groups.known(frame.group).config.streams)
+    this.authorize(client, frame.group, this.groups.get(frame.group)?.config.streams)
     if (!subs) this.bySocket.set(client, (subs = new Map()))
     const sub = frame.sub
     const prefix = `{"op":"delivery","sub":${JSON.stringify(sub)},"event":`

@@ -4,6 +4,7 @@ import { RingcastError } from '../core/errors'
 import { type Filter, Selector } from '../core/filter'
 import type { Hub } from '../core/hub'
 import type { Metrics } from '../metrics'
+import { invalid } from '../validation'
 import type { Connections } from './connections'
 import { TopicSink } from './topic-sink'
 import { WsAck, WsConsume, WsExtend, WsNack, WsPing, WsPublish, type WsSettle, WsSubscribe, WsTerm, WsUnsubscribe } from './wire'
@@ -26,7 +27,7 @@ export interface WsIdentity {
 /** Turns subscribe and publish frames into filters and events under the HTTP routes' rules (names, grants, rate). */
 export interface WsRules {
   filter(identity: WsIdentity, streams: readonly string[], types?: readonly string[], correlationId?: string): Filter
-  publish(identity: WsIdentity, hub: Hub, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
+  publish(identity: WsIdentity, frame: WsPublish): Promise<{ id: number; duplicate: boolean }>
 }
 
 const checks = {
@@ -91,8 +92,7 @@ export class WsTransport {
     const ids = pickIds(frame)
     if (!check) return client.error(ids, new RingcastError('bad_request', `Unknown op ${JSON.stringify(op)}.`, 'Use subscribe, unsubscribe, publish, ping, consume, ack, nack, extend or term.'))
     if (!check.Check(frame)) {
-      const first = check.Errors(frame).First()
-      return client.error(ids, new RingcastError('invalid_body', `Invalid ${op} frame: ${first?.path || '/'} ${first?.message ?? ''}`.trim(), 'See /docs for the WebSocket protocol.'))
+      return client.error(ids, invalid(check.Errors(frame).First(), { code: 'invalid_body', root: `the ${op} frame`, hint: 'See /docs for the WebSocket protocol.' }))
     }
     try {
       switch (op) {

@@ -46,13 +46,17 @@ test('group administration is admin-only', async () => {
   expect((await send('GET', '/v1/groups/work7', 'admin')).status).toBe(200)
 })
 
-test("working a group needs subscribe grants covering its streams; a refused claim takes nothing", async () => {
-  const claim = (who: string) => send('POST', '/v1/groups/work7/claim', who, { consumer: `c-${who}`, max: 5 })
+test("working a group needs subscribe grants covering its streams; to others it does not exist, and a refused claim takes nothing", async () => {
+  const claim = (who: string, group = 'work7') => send('POST', `/v1/groups/${group}/claim`, who, { consumer: `c-${who}`, max: 5 })
   for (const who of ['none', 'badSig']) expect((await claim(who)).status).toBe(401)
   const refused = await claim('wrong')
-  expect(refused.status).toBe(403)
+  const missing = await claim('wrong', 'no-such-group')
+  expect(refused.status).toBe(404)
+  // Existing but not theirs answers exactly as missing: no existence, no patterns.
+  expect(refused.text.replace('work7', 'X')).toBe(missing.text.replace('no-such-group', 'X'))
   expect(refused.text).not.toContain('GROUP-SECRET')
-  for (const op of ['ack', 'nack', 'extend', 'term']) expect((await send('POST', `/v1/groups/work7/${op}`, 'wrong', { consumer: 'c-wrong', ids: [1] })).status).toBe(403)
+  expect(refused.text).not.toContain('team.')
+  for (const op of ['ack', 'nack', 'extend', 'term']) expect((await send('POST', `/v1/groups/work7/${op}`, 'wrong', { consumer: 'c-wrong', ids: [1] })).status).toBe(404)
   // The event is still there for an entitled worker.
   const ok = await claim('user')
   expect(ok.status).toBe(200)
@@ -61,10 +65,10 @@ test("working a group needs subscribe grants covering its streams; a refused cla
   expect(JSON.parse((await send('POST', '/v1/groups/work7/ack', 'user', { consumer: 'c-user', ids: [deliveries[0].event.id] })).text).ok).toEqual([deliveries[0].event.id])
 })
 
-test('WebSocket consume is refused (forbidden) without subscribe grants covering the group; the socket stays usable', async () => {
+test('WebSocket consume is refused (as a missing group) without subscribe grants covering the group; the socket stays usable', async () => {
   const ws = (await wsOpen(`${server.url.replace('http', 'ws')}/v1/ws?access_token=${tok.wrong}`))!
   const answer = await roundTrip(ws, { op: 'consume', sub: 'g', group: 'work7', consumer: 'w', max: 1 }, (m) => m.sub === 'g')
-  expect(answer).toMatchObject({ op: 'error', sub: 'g', error: { code: 'forbidden' } })
+  expect(answer).toMatchObject({ op: 'error', sub: 'g', error: { code: 'not_found' } })
   expect((await roundTrip(ws, { op: 'ping', ref: 'p' }, (m) => m.op === 'pong')).ref).toBe('p')
   expect(ws.messages.some((m) => m.op === 'delivery')).toBe(false)
   ws.close()

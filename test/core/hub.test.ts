@@ -71,6 +71,49 @@ describe('a failed commit', () => {
   })
 })
 
+describe('the publish pipeline cannot die', () => {
+  test("one publish whose data cannot be stored fails alone; the batch's other publishes commit", async () => {
+    fx = new HubFixture()
+    const results = await Promise.allSettled([fx.hub.publish('p.1', [item(1)]), fx.hub.publish('p.1', [item(10n)]), fx.hub.publish('p.2', [item(2)])])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(((results[1] as PromiseRejectedResult).reason as RingcastError).code).toBe('invalid_body')
+    expect(fx.commits).toEqual([2])
+    expect((await fx.hub.publish('p.1', [item(3)]))[0].duplicate).toBe(false)
+  })
+
+  test('a failure while planning rejects the batch with a 500 and the next batch goes through', async () => {
+    fx = new HubFixture()
+    const failures: string[] = []
+    fx.hub.hooks.failed = (message) => failures.push(message)
+    const findKey = fx.log.findKey
+    fx.log.findKey = () => {
+      throw new Error('disk gone')
+    }
+    const errors = await Promise.all([rejection(fx.hub.publish('q.1', [item(1, { key: 'k' })])), rejection(fx.hub.publish('q.2', [item(2)]))])
+    expect(errors.map((e) => e.code)).toEqual(['internal', 'internal'])
+    expect(failures).toEqual(['publish batch failed before commit'])
+    fx.log.findKey = findKey
+    const [ok] = await fx.hub.publish('q.1', [item(3, { key: 'k' })])
+    expect(ok.duplicate).toBe(false)
+  })
+
+  test('a subscriber that throws is reported; the others get the batch and the publish succeeds', async () => {
+    fx = new HubFixture()
+    const failures: string[] = []
+    fx.hub.hooks.failed = (message) => failures.push(message)
+    const broken = new RecordingSubscriber()
+    broken.deliver = () => {
+      throw new Error('bug in a transport')
+    }
+    const healthy = new RecordingSubscriber()
+    fx.hub.subscribe(new Selector([new Filter(['r.*'])]), broken)
+    fx.hub.subscribe(new Selector([new Filter(['r.1'])]), healthy)
+    const [r] = await fx.hub.publish('r.1', [item(1)])
+    expect(healthy.ids).toEqual([idOf(r)])
+    expect(failures).toEqual(['a subscriber failed to take a batch'])
+  })
+})
+
 describe('ids', () => {
   test('strictly increasing across streams and turns', async () => {
     fx = new HubFixture()

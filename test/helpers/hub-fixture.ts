@@ -21,7 +21,7 @@ export class HubFixture {
 
   open(options: Partial<HubOptions> = {}): Hub {
     this.log = new SqliteLog({ path: this.file, durability: 'normal' })
-    this.hub = new Hub(this.log, { defaults: DEFAULTS, dedupWindowSeconds: 86_400, ...this.options, ...options }, { committed: (n) => this.commits.push(n) })
+    this.hub = new Hub(this.log, { defaults: DEFAULTS, dedupWindowSeconds: 86_400, ...this.options, ...options }, { committed: (s) => this.commits.push(s.events) })
     return this.hub
   }
 

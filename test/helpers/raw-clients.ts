@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { Wakeup } from './wakeup'
@@ -203,4 +204,24 @@ export async function metric(base: string, name: string, labels = '', headers: R
   const text = await (await fetch(`${base}/metrics`, { headers })).text()
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0
+}
+
+const TCP_STATES: Record<string, string> = { '01': 'ESTABLISHED', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0B': 'CLOSING' }
+
+/** The kernel's state of the server's end of the TCP connection from `clientPort` to `serverPort`, or null when it no longer exists. */
+export function serverSocketState(serverPort: number, clientPort: number): string | null {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0')
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, remote, state] = line.trim().split(/\s+/)
+      if (local?.endsWith(`:${hex(serverPort)}`) && remote?.endsWith(`:${hex(clientPort)}`)) return TCP_STATES[state] ?? state
+    }
+  }
+  return null
 }

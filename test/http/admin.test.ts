@@ -26,13 +26,27 @@ describe('streams', () => {
     const { status, body } = await get('/v1/streams?pattern=list.**')
     expect(status).toBe(200)
     expect(body.streams).toEqual([
-      { stream: 'list.a', events: 2, firstId: a.body[0].id, lastId: a.body[1].id, closed: false, ephemeral: false, ringSize: 1024, maxEvents: 10_000, maxAgeSeconds: 604_800, subscribers: 0 },
-      { stream: 'list.b.x', events: 1, firstId: b.body.id, lastId: b.body.id, closed: false, ephemeral: false, ringSize: 1024, maxEvents: 10_000, maxAgeSeconds: 604_800, subscribers: 0 },
+      { stream: 'list.a', events: 2, firstId: a.body[0].id, lastId: a.body[1].id, closed: false, ephemeral: false, ringSize: 1024, maxEvents: 10_000, maxAgeSeconds: 604_800, subscribers: 0, eventsPerSecond: expect.any(Number) },
+      { stream: 'list.b.x', events: 1, firstId: b.body.id, lastId: b.body.id, closed: false, ephemeral: false, ringSize: 1024, maxEvents: 10_000, maxAgeSeconds: 604_800, subscribers: 0, eventsPerSecond: expect.any(Number) },
     ])
+    expect(body.total).toBe(2)
+    expect(body.next).toBeNull()
     expect((await get('/v1/streams?pattern=list.*')).body.streams.map((s: { stream: string }) => s.stream)).toEqual(['list.a'])
     const all = (await get('/v1/streams')).body.streams.map((s: { stream: string }) => s.stream)
     expect(all).toContain('list.a')
     expect(all).toContain('list.b.x')
+  })
+
+  test('GET /v1/streams pages by name: limit, next as after, total over all pages', async () => {
+    for (const name of ['page.c', 'page.a', 'page.e', 'page.b', 'page.d']) await publish(server.url, name, { data: name })
+    const first = (await get('/v1/streams?pattern=page.*&limit=2')).body
+    expect(first.streams.map((s: { stream: string }) => s.stream)).toEqual(['page.a', 'page.b'])
+    expect([first.total, first.next]).toEqual([5, 'page.b'])
+    const second = (await get(`/v1/streams?pattern=page.*&limit=2&after=${first.next}`)).body
+    expect(second.streams.map((s: { stream: string }) => s.stream)).toEqual(['page.c', 'page.d'])
+    const last = (await get(`/v1/streams?pattern=page.*&limit=2&after=${second.next}`)).body
+    expect(last.streams.map((s: { stream: string }) => s.stream)).toEqual(['page.e'])
+    expect(last.next).toBeNull()
   })
 
   test('PUT configures (creating the stream) and GET reflects every setting', async () => {

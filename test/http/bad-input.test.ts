@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { publish, startTestServer, type TestServer } from '../helpers/start-server'
+import { publish } from '../helpers/start-server'
+import { startTarget, type Target, TARGETS } from '../helpers/targets'
 
 // Small limits so the size rows stay small.
 const MAX_PAYLOAD = 1024
 const MAX_BATCH = 3
-
-let server: TestServer
-let closedId: number
-beforeAll(async () => {
-  server = await startTestServer({ 'max-payload': String(MAX_PAYLOAD), 'max-batch': String(MAX_BATCH) })
-  const res = await publish(server.url, 'kept.closed', { type: 'done', data: 1 })
-  closedId = res.body.id
-  expect((await fetch(`${server.url}/v1/streams/kept.closed/close`, { method: 'POST' })).status).toBe(200)
-  expect((await publish(server.url, 'kept.open', { data: 'hello' })).status).toBe(201)
-})
-afterAll(() => server.close())
 
 interface Row {
   method?: string
@@ -73,27 +63,45 @@ const rows: [string, Row][] = [
   ['bad name on poll', { path: '/v1/streams/a..b/events', status: 400, code: 'bad_name' }],
   // Patterns and query values
   ['double star not last', { path: '/v1/events?stream=a.**.b', status: 400, code: 'bad_pattern', detail: 'last token' }],
-  ['empty stream', { path: '/v1/events?stream=', status: 400, code: 'bad_request', detail: 'No stream' }],
-  ['no stream at all', { path: '/v1/events', status: 400, code: 'invalid_request' }],
+  ['empty stream', { path: '/v1/events?stream=', status: 400, code: 'invalid_request', detail: 'stream must be 1–64 items, got an empty list.' }],
+  ['no stream at all', { path: '/v1/events', status: 400, code: 'invalid_request', detail: 'stream is required.' }],
+  ['65 streams', { path: `/v1/events?stream=${Array.from({ length: 65 }, (_, i) => `s.${i}`).join(',')}`, status: 400, code: 'invalid_request', detail: 'stream must be 1–64 items, got a list of 65.' }],
   ['bad pattern over SSE', { path: '/v1/events?stream=team.**.x', headers: SSE, status: 400, code: 'bad_pattern' }],
-  ['limit 1001', { path: '/v1/streams/kept.open/events?limit=1001', status: 400, code: 'invalid_request' }],
-  ['limit 0', { path: '/v1/streams/kept.open/events?limit=0', status: 400, code: 'invalid_request' }],
-  ['wait 61', { path: '/v1/streams/kept.open/events?wait=61', status: 400, code: 'invalid_request' }],
-  ['after -1', { path: '/v1/streams/kept.open/events?after=-1', status: 400, code: 'invalid_request' }],
-  ['after abc', { path: '/v1/streams/kept.open/events?after=abc', status: 400, code: 'invalid_request' }],
-  ['after abc on /v1/events', { path: '/v1/events?stream=kept.*&after=abc', status: 400, code: 'invalid_request' }],
+  ['limit 1001', { path: '/v1/streams/kept.open/events?limit=1001', status: 400, code: 'invalid_request', detail: 'limit must be 1–1000, got 1001.' }],
+  ['limit 1001 on /v1/events', { path: '/v1/events?stream=kept.open&limit=1001', status: 400, code: 'invalid_request', detail: 'limit must be 1–1000, got 1001.' }],
+  ['limit 0', { path: '/v1/streams/kept.open/events?limit=0', status: 400, code: 'invalid_request', detail: 'limit must be 1–1000, got 0.' }],
+  ['limit twice', { path: '/v1/streams/kept.open/events?limit=5&limit=6', status: 400, code: 'invalid_request', detail: 'limit is given more than once.' }],
+  ['wait 61', { path: '/v1/streams/kept.open/events?wait=61', status: 400, code: 'invalid_request', detail: 'wait must be 0–60, got 61.' }],
+  ['wait 100000', { path: '/v1/streams/kept.open/events?wait=100000', status: 400, code: 'invalid_request', detail: 'wait must be 0–60, got 100000.' }],
+  ['after -1', { path: '/v1/streams/kept.open/events?after=-1', status: 400, code: 'invalid_request', detail: 'after must be ≥ 0, got -1.' }],
+  ['after -5', { path: '/v1/streams/kept.open/events?after=-5', status: 400, code: 'invalid_request', detail: 'after must be ≥ 0, got -5.' }],
+  ['after -1 on /v1/events', { path: '/v1/events?stream=kept.open&after=-1', status: 400, code: 'invalid_request', detail: 'after must be ≥ 0, got -1.' }],
+  ['after abc', { path: '/v1/streams/kept.open/events?after=abc', status: 400, code: 'invalid_request', detail: 'after must be an integer ≥ 0, got "abc".' }],
+  ['after 1.5', { path: '/v1/streams/kept.open/events?after=1.5', status: 400, code: 'invalid_request', detail: 'after must be an integer ≥ 0, got "1.5".' }],
+  ['after empty', { path: '/v1/streams/kept.open/events?after=', status: 400, code: 'invalid_request', detail: 'after must be an integer ≥ 0, got "".' }],
+  ['after abc on /v1/events', { path: '/v1/events?stream=kept.*&after=abc', status: 400, code: 'invalid_request', detail: 'after must be an integer' }],
   ['since not a time', { path: '/v1/streams/kept.open/events?since=yesterday', status: 400, code: 'bad_request', detail: 'since' }],
-  ['type with a space', { path: '/v1/streams/kept.open/events?types=a%20b', status: 400, code: 'bad_request' }],
+  ['type with a space', { path: '/v1/streams/kept.open/events?types=a%20b', status: 400, code: 'invalid_request', detail: 'types[0] must be an event type (1–128 characters, no spaces), got "a b".' }],
+  ['correlationId empty', { path: '/v1/streams/kept.open/events?correlationId=', status: 400, code: 'invalid_request', detail: 'correlationId must be 1–256 characters, got "".' }],
   ['Last-Event-ID not an id', { path: '/v1/streams/kept.open/events', headers: { ...SSE, 'Last-Event-ID': 'abc' }, status: 400, code: 'bad_request', detail: 'Last-Event-ID' }],
   ['Last-Event-ID negative', { path: '/v1/streams/kept.open/events', headers: { ...SSE, 'Last-Event-ID': '-3' }, status: 400, code: 'bad_request', detail: 'Last-Event-ID' }],
-  ['heartbeat 0', { path: '/v1/streams/kept.open/events?heartbeat=0', headers: SSE, status: 400, code: 'invalid_request' }],
-  ['heartbeat 301', { path: '/v1/streams/kept.open/events?heartbeat=301', headers: SSE, status: 400, code: 'invalid_request' }],
-  ['slow=maybe', { path: '/v1/streams/kept.open/events?slow=maybe', headers: SSE, status: 400, code: 'invalid_request' }],
+  ['heartbeat 0', { path: '/v1/streams/kept.open/events?heartbeat=0', headers: SSE, status: 400, code: 'invalid_request', detail: 'heartbeat must be 1–300, got 0.' }],
+  ['heartbeat 0 when polling', { path: '/v1/events?stream=kept.open&heartbeat=0', status: 400, code: 'invalid_request', detail: 'heartbeat must be 1–300, got 0.' }],
+  ['heartbeat 301', { path: '/v1/streams/kept.open/events?heartbeat=301', headers: SSE, status: 400, code: 'invalid_request', detail: 'heartbeat must be 1–300, got 301.' }],
+  ['slow=maybe', { path: '/v1/streams/kept.open/events?slow=maybe', headers: SSE, status: 400, code: 'invalid_request', detail: 'slow must be one of close, drop, got "maybe".' }],
   ['bad pattern filter on the stream list', { path: '/v1/streams?pattern=a.**.b', status: 400, code: 'bad_pattern' }],
   // Stream configuration
-  ['PUT with an unknown field', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":8,"colour":"red"}', status: 400, code: 'invalid_request' }],
-  ['PUT ringSize 0', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":0}', status: 400, code: 'invalid_request' }],
-  ['PUT ephemeral as a string', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ephemeral":"yes"}', status: 400, code: 'invalid_request' }],
+  ['PUT with an unknown field', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":8,"colour":"red"}', status: 400, code: 'invalid_request', detail: 'colour is not a known field' }],
+  ['PUT ringSize 0', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":0}', status: 400, code: 'invalid_request', detail: 'ringSize must be 1–1000000, got 0.' }],
+  ['PUT ringSize as a numeric string', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":"8"}', status: 400, code: 'invalid_request', detail: 'ringSize must be an integer 1–1000000, got "8".' }],
+  ['PUT ephemeral as a string', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ephemeral":"yes"}', status: 400, code: 'invalid_request', detail: 'ephemeral must be true or false, got "yes".' }],
+  ['ticket ttl as a string past the bound', { method: 'POST', path: '/v1/tickets', headers: JSON_HEADERS, body: '{"subscribe":["a.b"],"ttl":"9999"}', status: 400, code: 'invalid_request', detail: 'ttl must be an integer 1–600, got "9999".' }],
+  ['ticket ttl past the bound', { method: 'POST', path: '/v1/tickets', headers: JSON_HEADERS, body: '{"subscribe":["a.b"],"ttl":601}', status: 400, code: 'invalid_request', detail: 'ttl must be 1–600, got 601.' }],
+  ['group ack ids not integers', { method: 'POST', path: '/v1/groups/g1/ack', headers: JSON_HEADERS, body: '{"ids":[1,"x"]}', status: 400, code: 'invalid_request', detail: 'ids[1] must be an integer ≥ 1, got "x".' }],
+  ['group claim max 0', { method: 'POST', path: '/v1/groups/g1/claim', headers: JSON_HEADERS, body: '{"consumer":"w","max":0}', status: 400, code: 'invalid_request', detail: 'max must be 1–1000, got 0.' }],
+  ['group claim without consumer', { method: 'POST', path: '/v1/groups/g1/claim', headers: JSON_HEADERS, body: '{"max":1}', status: 400, code: 'invalid_request', detail: 'consumer is required.' }],
+  ['group PUT ackTimeout too large', { method: 'PUT', path: '/v1/groups/g1', headers: JSON_HEADERS, body: '{"streams":["a.*"],"ackTimeout":100000}', status: 400, code: 'invalid_request', detail: 'ackTimeout must be 0.1–86400, got 100000.' }],
+  ['wrong method', { method: 'PATCH', path: '/v1/streams/cfg.x', status: 405, code: 'method_not_allowed', detail: 'PATCH is not allowed here.' }],
   ['PUT malformed JSON', { method: 'PUT', path: '/v1/streams/cfg.x', headers: JSON_HEADERS, body: '{"ringSize":', status: 400, code: 'bad_request' }],
   ['PUT bad name', { method: 'PUT', path: '/v1/streams/a..b', headers: JSON_HEADERS, body: '{"ringSize":8}', status: 400, code: 'bad_name' }],
   // Not found and conflict
@@ -104,8 +112,19 @@ const rows: [string, Row][] = [
   ['publish to a closed stream', { ...post('kept.closed', '{"data":2}'), status: 409, code: 'stream_closed' } as Row],
 ]
 
-describe('bad input gets a 4xx problem+json', () => {
-  test.each(rows)('%s', async (_, row) => {
+describe.each(TARGETS)('%s', (kind) => {
+  let server: Target
+  let closedId: number
+  beforeAll(async () => {
+    server = await startTarget(kind, { 'max-payload': String(MAX_PAYLOAD), 'max-batch': String(MAX_BATCH) })
+    const res = await publish(server.url, 'kept.closed', { type: 'done', data: 1 })
+    closedId = res.body.id
+    expect((await fetch(`${server.url}/v1/streams/kept.closed/close`, { method: 'POST' })).status).toBe(200)
+    expect((await publish(server.url, 'kept.open', { data: 'hello' })).status).toBe(201)
+  })
+  afterAll(() => server?.close())
+
+  test.each(rows)('bad input gets a 4xx problem+json: %s', async (_, row) => {
     const body = typeof row.body === 'function' ? row.body() : row.body
     const res = await fetch(`${server.url}${row.path}`, { method: row.method ?? 'GET', headers: row.headers, body, duplex: 'half' } as RequestInit)
     const text = await res.text()
@@ -118,18 +137,17 @@ describe('bad input gets a 4xx problem+json', () => {
     expect(problem.detail.length).toBeGreaterThan(0)
     expect(typeof problem.title).toBe('string')
     if (row.detail) expect(problem.detail).toContain(row.detail)
+    if (row.status === 405) expect(res.headers.get('allow')).toBe('DELETE, GET, PUT')
   })
-})
 
-describe('after the bad input', () => {
-  test('the server still answers', async () => {
+  test('after the bad input, the server still answers', async () => {
     const res = await fetch(`${server.url}/healthz`)
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ status: 'ok' })
     expect((await publish(server.url, 'kept.open', { data: 'still works' })).status).toBe(201)
   })
 
-  test('nothing from the rejected rows was stored', async () => {
+  test('after the bad input, nothing from the rejected rows was stored', async () => {
     const { streams } = (await (await fetch(`${server.url}/v1/streams`)).json()) as { streams: { stream: string; events: number; lastId: number }[] }
     expect(streams.map((s) => s.stream)).toEqual(['kept.closed', 'kept.open'])
     const closed = streams.find((s) => s.stream === 'kept.closed')!

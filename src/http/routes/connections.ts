@@ -30,7 +30,7 @@ export function connectionRoutes(d: AppDeps) {
       d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
     })
     .get('/v1/connections', () => ({ connections: [...d.connections.all()].map(info) }), {
-      response: { 200: t.Object({ connections: t.Array(ConnectionInfo) }) },
+      response: { 200: t.Object({ connections: t.Array(ConnectionInfo) }), 401: Problem, 403: Problem },
       detail: { summary: 'Live connections (SSE, WebSocket, long-poll)' },
     })
     .get('/v1/connections/:id', ({ params }) => info(known(d, params.id)), {

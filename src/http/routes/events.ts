@@ -1,20 +1,14 @@
+import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { streamNameProblem } from '../../core/pattern'
 import type { PollPage as Page } from '../../transports/poll'
 import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
-import { filterOf, listOf, positionOf, sinceOf, streamOf } from '../params'
-import { EventsQuery, PollPage, Problem, StreamEventsQuery, StreamParams } from '../schemas'
+import { filterOf, positionOf, sinceOf, streamOf } from '../params'
+import { queryReader } from '../query'
+import { EventsQuery, PollPage, Problem, StreamEventsQuery } from '../schemas'
 
-interface EventsParams {
-  after?: number
-  since?: string
-  limit?: number
-  types?: string[]
-  wait?: number
-  heartbeat?: number
-  slow?: 'close' | 'drop'
-  correlationId?: string
-}
+const readStreamQuery = queryReader(StreamEventsQuery)
+const readEventsQuery = queryReader(EventsQuery)
 
 const SSE_DOC =
   'With `Accept: text/event-stream`: Server-Sent Events. Headers and `retry:` are flushed at once; each event is `id: <id>`, `event: <type>` (omitted for `message`), one `data:` line with the envelope. ' +
@@ -24,9 +18,12 @@ const SSE_DOC =
   'With `Accept: application/x-ndjson`: export of every retained event after `after`, one envelope per line. ' +
   'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls.'
 
-async function respond(d: AppDeps, patterns: string[], q: EventsParams, request: Request, server: ServerLike | null): Promise<Response> {
-  const filter = filterOf(patterns, listOf(q.types), q.correlationId)
+/** One stream (`stream` from the path, not yet checked) or, with null, the streams and patterns of `?stream=`. */
+async function respond(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
+  // Authenticated before anything is checked: an anonymous caller learns nothing about the query's rules.
   const caller = await callerOf(d, request, server)
+  const q: Static<typeof StreamEventsQuery> & { stream?: string[] } = stream === null ? readEventsQuery(request.url) : readStreamQuery(request.url)
+  const filter = filterOf(stream === null ? q.stream! : [streamOf(stream)], q.types, q.correlationId)
   const { grants } = caller
   d.auth.requireSubscribe(grants, filter.patterns)
   const accept = request.headers.get('accept') ?? ''
@@ -74,16 +71,13 @@ const responses = {
   204: { description: 'SSE on a closed stream with nothing left to replay.' },
   400: { description: 'Bad name, pattern or query value.', content: { 'application/problem+json': { schema: Problem as never } } },
 }
-const lastEventId = [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'integer' }, description: 'SSE resume position; wins over `after`.' }]
 
 const PREFIX = '/v1/streams/'
 const SUFFIX = '/events'
 
 /**
- * GET /v1/streams/{stream}/events as Bun's own route, for the plain requests pollers and EventSource send
- * (`after`, `wait`, `limit`, `access_token`, well-formed): they skip Elysia's per-request context and query
- * decoding, ≈ 8 µs of a long-poll round trip's ≈ 53. Anything else answers null, and the Elysia route,
- * which validates, documents and explains, takes the request.
+ * GET /v1/streams/{stream}/events as Bun's own route: pollers and EventSource skip Elysia's
+ * per-request context. Answers null for what Elysia must handle (CORS headers, %-escaped names).
  */
 export function plainStreamEvents(d: AppDeps) {
   return (request: Request, server: ServerLike): Promise<Response> | null => {
@@ -94,52 +88,16 @@ export function plainStreamEvents(d: AppDeps) {
     const name = path.slice(PREFIX.length, path.length - SUFFIX.length)
     // A %-escape fails the name check too: decoding is left to Elysia.
     if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || streamNameProblem(name) !== null) return null
-    const q = queryAt < 0 ? {} : plainQuery(url.slice(queryAt + 1))
-    return q && respond(d, [name], q, request, server)
+    return respond(d, name, request, server)
   }
-}
-
-/** The query's values when it holds only well-formed after, wait, limit (within the schema's bounds) and access_token. */
-function plainQuery(query: string): EventsParams | null {
-  const q: EventsParams = {}
-  for (let at = 0; at < query.length; ) {
-    let end = query.indexOf('&', at)
-    if (end < 0) end = query.length
-    const eq = query.indexOf('=', at)
-    if (eq < 0 || eq > end) return null
-    const key = query.slice(at, eq)
-    if (key !== 'access_token') {
-      if ((key !== 'after' && key !== 'wait' && key !== 'limit') || q[key] !== undefined) return null
-      const n = digits(query, eq + 1, end)
-      if (n < 0 || (key === 'wait' && n > 60) || (key === 'limit' && (n < 1 || n > 1000))) return null
-      q[key] = n
-    }
-    at = end + 1
-  }
-  return q
-}
-
-/** The number written in [from, to) when it is 1–15 ASCII digits, else -1. */
-function digits(text: string, from: number, to: number): number {
-  if (to <= from || to - from > 15) return -1
-  let n = 0
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) - 48
-    if (c < 0 || c > 9) return -1
-    n = n * 10 + c
-  }
-  return n
 }
 
 export function eventRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['subscribe'] } })
-    .get('/v1/streams/:stream/events', ({ params, query, request, server }) => respond(d, [streamOf(params.stream)], query, request, server as ServerLike | null), {
-      params: StreamParams,
-      query: StreamEventsQuery,
-      detail: { summary: "Subscribe to or poll one stream's events", description: SSE_DOC, parameters: lastEventId as never, responses: responses as never },
+    .get('/v1/streams/:stream/events', ({ params, request, server }) => respond(d, params.stream, request, server as ServerLike | null), {
+      detail: { summary: "Subscribe to or poll one stream's events", description: SSE_DOC, responses: responses as never },
     })
-    .get('/v1/events', ({ query, request, server }) => respond(d, listOf(query.stream), query, request, server as ServerLike | null), {
-      query: EventsQuery,
-      detail: { summary: 'Subscribe to or poll several streams and patterns at once', description: `An event matching several patterns is delivered once. ${SSE_DOC}`, parameters: lastEventId as never, responses: responses as never },
+    .get('/v1/events', ({ request, server }) => respond(d, null, request, server as ServerLike | null), {
+      detail: { summary: 'Subscribe to or poll several streams and patterns at once', description: `An event matching several patterns is delivered once. ${SSE_DOC}`, responses: responses as never },
     })
 }

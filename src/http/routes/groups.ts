@@ -1,7 +1,8 @@
 import { Elysia, t } from 'elysia'
 import type { Delivery, Group } from '../../groups/group'
 import { groupStats } from '../../groups/group-stats'
-import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
+import type { Grants } from '../../auth/grants'
+import { type AppDeps, authenticate, authenticateBeforeParse, keepOpen, type ServerLike } from '../deps'
 import { AckBody, ClaimBody, ClaimResult, GroupBody, GroupInfo, GroupParams, NackBody, ReplayBody, ReplayResult, Settled, TermBody } from '../group-schemas'
 import { Problem } from '../schemas'
 
@@ -43,27 +44,27 @@ function claimJson(deliveries: readonly Delivery[]): string {
 const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 export function groupRoutes(d: AppDeps) {
-  const admin = async (request: Request, server: unknown) => d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+  const admin = (grants: Grants) => d.auth.requireAdmin(grants)
   /** Workers need a token (not a ticket) whose subscribe grants cover every pattern the group reads. */
-  const worker = async (name: string, request: Request, server: unknown) => {
-    const { grants } = await callerOf(d, request, server as ServerLike | null)
-    const group = d.groups.known(name)
-    d.auth.requireWork(grants, group.config.streams)
-    return group
+  const worker = (name: string, grants: Grants) => {
+    d.auth.requireWork(grants, name, d.groups.get(name)?.config.streams)
+    return d.groups.known(name)
   }
   return new Elysia({ detail: { tags: ['groups'] } })
+    .onParse(authenticateBeforeParse(d))
+    .derive(authenticate(d))
     .get(
       '/v1/groups',
-      async ({ request, server }) => {
-        await admin(request, server)
+      ({ caller: { grants } }) => {
+        admin(grants)
         return { groups: d.groups.list().map((g) => groupInfo(d, g)) }
       },
       { response: { 200: t.Object({ groups: t.Array(GroupInfo) }), ...problems }, detail: { summary: 'List consumer groups with their stats' } },
     )
     .get(
       '/v1/groups/:group',
-      async ({ params, request, server }) => {
-        await admin(request, server)
+      ({ params, caller: { grants } }) => {
+        admin(grants)
         return groupInfo(d, d.groups.known(params.group))
       },
       {
@@ -74,8 +75,8 @@ export function groupRoutes(d: AppDeps) {
     )
     .put(
       '/v1/groups/:group',
-      async ({ params, body, request, server, set }) => {
-        await admin(request, server)
+      ({ params, body, set, caller: { grants } }) => {
+        admin(grants)
         const { group, isNew } = d.groups.put(params.group, {
           streams: body.streams,
           types: body.types,
@@ -101,8 +102,8 @@ export function groupRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/groups/:group',
-      async ({ params, request, server, set }) => {
-        await admin(request, server)
+      ({ params, set, caller: { grants } }) => {
+        admin(grants)
         d.groups.known(params.group)
         d.groups.delete(params.group)
         set.status = 204
@@ -111,9 +112,9 @@ export function groupRoutes(d: AppDeps) {
     )
     .post(
       '/v1/groups/:group/claim',
-      async ({ params, body, request, server }) => {
+      async ({ params, body, request, server, caller: { grants } }) => {
         const name = params.group
-        await worker(name, request, server)
+        worker(name, grants)
         if (body.wait) keepOpen(server as ServerLike | null, request)
         const deliveries = await d.groups.claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
         return new Response(claimJson(deliveries), { headers: json })
@@ -135,27 +136,27 @@ export function groupRoutes(d: AppDeps) {
     )
     .post(
       '/v1/groups/:group/ack',
-      async ({ params, body, request, server }) => {
+      async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        await worker(name, request, server)
+        worker(name, grants)
         return d.groups.ack(name, body.consumer ?? null, body.ids)
       },
       { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Acknowledge: done with these events', description: 'Written to SQLite before the answer: an acked event never comes back. Ids not held are listed in `notHeld`, not taken.' } },
     )
     .post(
       '/v1/groups/:group/nack',
-      async ({ params, body, request, server }) => {
+      async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        await worker(name, request, server)
+        worker(name, grants)
         return d.groups.nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
       },
       { params: GroupParams, body: NackBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give back: redeliver after `delay` seconds', description: 'The attempt counts; an event at its last attempt goes to dlq.{group} instead.' } },
     )
     .post(
       '/v1/groups/:group/extend',
-      async ({ params, body, request, server }) => {
+      async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        await worker(name, request, server)
+        worker(name, grants)
         const { deadlineMs, ...settled } = await d.groups.extend(name, body.consumer ?? null, body.ids)
         return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
       },
@@ -163,17 +164,17 @@ export function groupRoutes(d: AppDeps) {
     )
     .post(
       '/v1/groups/:group/term',
-      async ({ params, body, request, server }) => {
+      async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        await worker(name, request, server)
+        worker(name, grants)
         return d.groups.term(name, body.consumer ?? null, body.ids, body.reason)
       },
       { params: GroupParams, body: TermBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give up: straight to dead letters', description: 'Answered once the dead letters are committed to dlq.{group}.' } },
     )
     .post(
       '/v1/groups/:group/dlq/replay',
-      async ({ params, body, request, server }) => {
-        await admin(request, server)
+      ({ params, body, caller: { grants } }) => {
+        admin(grants)
         const group = d.groups.known(params.group)
         return d.groups.deadLetters.replay(group, body?.ids)
       },

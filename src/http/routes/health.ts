@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { groupMetrics } from '../group-metrics'
+import { Problem } from '../schemas'
 
 export function healthRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['operations'] } })
@@ -26,13 +27,15 @@ export function healthRoutes(d: AppDeps) {
       '/metrics',
       async ({ request, server }) => {
         if (!d.config.metricsPublic) d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+        const hub = d.hub.stats()
         return new Response(
           d.metrics.render({
             ringcast_connections: { help: 'Live subscriptions by transport.', values: (['sse', 'ws', 'poll'] as const).map((tr) => [{ transport: tr }, d.connections.countBy(tr)]) },
-            ringcast_streams: { help: 'Streams known to the server.', values: [[null, countStreams(d)]] },
-            ringcast_rings: { help: 'Streams whose ring is in memory.', values: [[null, countRings(d).rings]] },
-            ringcast_ring_events: { help: 'Events held in rings.', values: [[null, countRings(d).events]] },
-            ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, d.hub.lastId]] },
+            ringcast_streams: { help: 'Streams known to the server.', values: [[null, hub.streams]] },
+            ringcast_rings: { help: 'Streams whose ring is in memory.', values: [[null, hub.rings]] },
+            ringcast_ring_events: { help: 'Events held in rings.', values: [[null, hub.ringEvents]] },
+            ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, hub.lastId]] },
+            ringcast_subscription_patterns: { help: 'Patterns held by live subscriptions (capped per connection and per client).', values: [[null, d.connections.patterns]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...groupMetrics(d),
@@ -40,25 +43,17 @@ export function healthRoutes(d: AppDeps) {
           { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' } },
         )
       },
-      { detail: { summary: 'Prometheus metrics (text exposition format); needs an admin token unless --metrics-public' } },
+      {
+        detail: {
+          summary: 'Prometheus metrics (text exposition format); needs an admin token unless --metrics-public',
+          responses: {
+            200: { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            401: { description: 'No valid token.', content: { 'application/problem+json': { schema: Problem as never } } },
+            403: { description: 'The token is not an admin token.', content: { 'application/problem+json': { schema: Problem as never } } },
+          } as never,
+        },
+      },
     )
-}
-
-function countStreams(d: AppDeps): number {
-  let n = 0
-  for (const _ of d.hub.streams.all()) n++
-  return n
-}
-
-function countRings(d: AppDeps): { rings: number; events: number } {
-  let rings = 0
-  let events = 0
-  for (const s of d.hub.streams.all()) {
-    if (!s.ring) continue
-    rings++
-    events += s.ring.size
-  }
-  return { rings, events }
 }
 
 function limits(d: AppDeps): [Record<string, string>, number][] {
@@ -70,5 +65,9 @@ function limits(d: AppDeps): [Record<string, string>, number][] {
     [{ limit: 'max_connections_per_client' }, c.maxConnectionsPerClient],
     [{ limit: 'publish_rate' }, c.publishRate],
     [{ limit: 'buffer_limit_bytes' }, c.bufferLimit],
+    [{ limit: 'max_depth' }, c.maxDepth],
+    [{ limit: 'max_patterns_per_connection' }, c.maxPatternsPerConnection],
+    [{ limit: 'max_patterns_per_client' }, c.maxPatternsPerClient],
+    [{ limit: 'max_streams' }, c.maxStreams],
   ]
 }

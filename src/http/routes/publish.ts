@@ -1,18 +1,23 @@
 import { Elysia, t } from 'elysia'
+import { canSubscribe } from '../../auth/grants'
 import type { PublishResult } from '../../core/hub'
 import { PublishItem } from '../../transports/wire'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { streamOf } from '../params'
 import { parsePublishBody, readBody } from '../publish-body'
-import { Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
+import { publishAs, requireClientWritable } from '../publishing'
+import { DuplicateRef, Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
 import { streamInfo } from './streams'
 
 const json = { 'Content-Type': 'application/json' }
 
-/** The stored event as JSON, straight from its encoded envelope; a dedup hit is flagged. */
-function resultJson(r: PublishResult): string {
+/**
+ * The stored event as JSON, straight from its encoded envelope. A dedup hit is flagged, and shows the
+ * original's content only to a caller that may read the stream: a key must not be a way to read it.
+ */
+function resultJson(r: PublishResult, stream: string, mayRead: boolean): string {
   if (!r.duplicate) return r.event.json
-  if (!r.event) return `{"id":${r.id},"duplicate":true}`
+  if (!r.event || !mayRead) return `{"id":${r.id},"stream":${JSON.stringify(stream)},"duplicate":true}`
   return `${r.event.json.slice(0, -1)},"duplicate":true}`
 }
 
@@ -21,18 +26,16 @@ export function publishRoutes(d: AppDeps) {
     .post(
       '/v1/streams/:stream/events',
       async ({ params, request, server }) => {
+        const caller = await callerOf(d, request, server as ServerLike | null)
         const stream = streamOf(params.stream)
-        const { grants, client } = await callerOf(d, request, server as ServerLike | null)
-        d.auth.requirePublish(grants, stream)
+        // Refused before the body is read: a client without the grant costs no upload.
+        d.auth.requirePublish(caller.grants, stream)
         const text = await readBody(request, d.config.maxPayload)
         const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
-        d.publishRate.take(client, items.length)
-        const results = await d.hub.publish(stream, items)
-        d.metrics.publishRequests++
-        const duplicates = results.filter((r) => r.duplicate).length
-        d.metrics.duplicates += duplicates
-        const status = duplicates === results.length ? 200 : 201
-        const body = isBatch ? `[${results.map(resultJson).join(',')}]` : resultJson(results[0])
+        const results = await publishAs(d, caller, stream, items)
+        const status = results.every((r) => r.duplicate) ? 200 : 201
+        const mayRead = canSubscribe(caller.grants, stream)
+        const body = isBatch ? `[${results.map((r) => resultJson(r, stream, mayRead)).join(',')}]` : resultJson(results[0], stream, mayRead)
         return new Response(body, { status, headers: json })
       },
       {
@@ -55,7 +58,10 @@ export function publishRoutes(d: AppDeps) {
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' }, description: 'Dedup key for a single event (batch: KEY:index per event).' }],
           responses: {
             201: { description: 'Stored: the event, or an array for a batch.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
-            200: { description: 'Every event was a duplicate: the originals with `duplicate: true`.', content: { 'application/json': { schema: t.Union([StoredEvent, t.Array(StoredEvent)]) as never } } },
+            200: {
+              description: 'Every event was a duplicate: the originals with `duplicate: true` (only `{id, stream, duplicate}` when the token may not subscribe to the stream).',
+              content: { 'application/json': { schema: t.Union([StoredEvent, DuplicateRef, t.Array(t.Union([StoredEvent, DuplicateRef]))]) as never } },
+            },
             400: { description: 'Malformed or invalid body.', content: { 'application/problem+json': { schema: Problem as never } } },
             401: { description: 'No valid token.', content: { 'application/problem+json': { schema: Problem as never } } },
             403: { description: 'The token may not publish to this stream.', content: { 'application/problem+json': { schema: Problem as never } } },
@@ -69,15 +75,16 @@ export function publishRoutes(d: AppDeps) {
     .post(
       '/v1/streams/:stream/close',
       async ({ params, request, server }) => {
-        const stream = streamOf(params.stream)
         const { grants } = await callerOf(d, request, server as ServerLike | null)
+        const stream = streamOf(params.stream)
         d.auth.requirePublish(grants, stream)
+        requireClientWritable(stream)
         await d.hub.close(stream)
         return streamInfo(d, d.hub.streams.get(stream)!)
       },
       {
         params: StreamParams,
-        response: { 200: StreamInfo },
+        response: { 200: StreamInfo, 400: Problem, 401: Problem, 403: Problem },
         detail: { summary: 'Close a stream', description: 'Subscribers naming exactly this stream get everything published before, then `event: end`; later publishes get 409. Closing a closed stream changes nothing.' },
       },
     )

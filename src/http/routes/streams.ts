@@ -1,11 +1,14 @@
 import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
-import { assertPattern, matches } from '../../core/pattern'
+import { assertPattern } from '../../core/pattern'
 import type { StreamState } from '../../core/streams'
 import { canSubscribe } from '../../auth/grants'
-import { type AppDeps, callerOf, type ServerLike } from '../deps'
+import { type AppDeps, authenticate, authenticateBeforeParse } from '../deps'
+import { queryReader } from '../query'
 import { streamOf } from '../params'
-import { Problem, StreamConfig, StreamInfo, StreamParams } from '../schemas'
+import { Problem, StreamConfig, StreamInfo, StreamList, StreamListQuery, StreamParams } from '../schemas'
+
+const readListQuery = queryReader(StreamListQuery)
 
 export function streamInfo(d: AppDeps, s: StreamState) {
   return {
@@ -19,6 +22,7 @@ export function streamInfo(d: AppDeps, s: StreamState) {
     maxEvents: s.settings.maxEvents,
     maxAgeSeconds: s.settings.maxAgeSeconds,
     subscribers: d.hub.subscriberCount(s.name),
+    eventsPerSecond: s.eventsPerSecond(),
   }
 }
 
@@ -30,43 +34,46 @@ function known(d: AppDeps, name: string): StreamState {
 
 export function streamRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['streams'] } })
+    .onParse(authenticateBeforeParse(d))
+    .derive(authenticate(d))
     .get(
       '/v1/streams',
-      async ({ query, request, server }) => {
-        if (query.pattern) assertPattern(query.pattern)
-        const { grants } = await callerOf(d, request, server as ServerLike | null)
-        const streams = []
-        for (const s of d.hub.streams.all()) {
-          // Tenants see only the streams their token may subscribe to.
-          if (query.pattern && !matches(query.pattern, s.name)) continue
-          if (grants.isAdmin || canSubscribe(grants, s.name)) streams.push(streamInfo(d, s))
-        }
-        streams.sort((a, b) => a.stream.localeCompare(b.stream))
-        return { streams }
+      ({ request, caller: { grants } }) => {
+        const query = readListQuery(request.url)
+        const candidates = query.pattern ? d.hub.streams.matching([assertPattern(query.pattern)]) : [...d.hub.streams.all()]
+        // Tenants see only the streams their token may subscribe to.
+        const names = candidates.filter((s) => grants.isAdmin || canSubscribe(grants, s.name)).map((s) => s.name)
+        names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        const from = query.after === undefined ? 0 : upperBound(names, query.after)
+        const limit = query.limit ?? 1000
+        const page = names.slice(from, from + limit)
+        const streams = page.map((name) => streamInfo(d, d.hub.streams.get(name)!))
+        return { streams, total: names.length, next: from + limit < names.length ? page[page.length - 1] : null }
       },
       {
-        query: t.Object({ pattern: t.Optional(t.String({ description: 'Only streams matching this pattern.' })) }, { additionalProperties: true }),
-        response: { 200: t.Object({ streams: t.Array(StreamInfo) }) },
-        detail: { summary: 'List streams with their stats' },
+        response: { 200: StreamList, 400: Problem, 401: Problem },
+        detail: {
+          summary: 'List streams with their stats, by name, a page at a time',
+          description: 'Streams the token may subscribe to, sorted by name. `total` counts every stream that matches; pass `next` as `after` for the following page (`next` is null on the last page).',
+        },
       },
     )
     .get(
       '/v1/streams/:stream',
-      async ({ params, request, server }) => {
-        const { grants } = await callerOf(d, request, server as ServerLike | null)
+      ({ params, caller: { grants } }) => {
         d.auth.requireSubscribe(grants, [streamOf(params.stream)])
         return streamInfo(d, known(d, params.stream))
       },
       {
-      params: StreamParams,
-      response: { 200: StreamInfo, 404: Problem },
+        params: StreamParams,
+        response: { 200: StreamInfo, 404: Problem },
         detail: { summary: 'One stream: retained events, first/last id, settings, subscribers' },
       },
     )
     .put(
       '/v1/streams/:stream',
-      async ({ params, body, request, server }) => {
-        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+      ({ params, body, caller: { grants } }) => {
+        d.auth.requireAdmin(grants)
         const state = d.hub.configure(streamOf(params.stream), body)
         return streamInfo(d, state)
       },
@@ -79,12 +86,24 @@ export function streamRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/streams/:stream',
-      async ({ params, set, request, server }) => {
-        d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
+      ({ params, set, caller: { grants } }) => {
+        d.auth.requireAdmin(grants)
         known(d, params.stream)
         d.hub.delete(streamOf(params.stream))
         set.status = 204
       },
       { params: StreamParams, detail: { summary: 'Delete a stream and its history', description: 'Subscriptions naming exactly it end. Ids are never reused.' } },
     )
+}
+
+/** Index of the first name sorting after `name`. */
+function upperBound(sorted: readonly string[], name: string): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] <= name) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }

@@ -1,22 +1,23 @@
+import { Type as T } from '@sinclair/typebox'
 import { Elysia, t } from 'elysia'
 import { RingcastError } from '../../core/errors'
 import { assertPattern } from '../../core/pattern'
-import { type AppDeps, callerOf, type ServerLike } from '../deps'
+import { type AppDeps, authenticate, authenticateBeforeParse } from '../deps'
 import { Problem } from '../schemas'
 
 const TicketRequest = t.Object(
   {
     subscribe: t.Array(t.String({ minLength: 1, maxLength: 255 }), { minItems: 1, maxItems: 64, description: 'Patterns the ticket may subscribe to; each must be within the token\'s subscribe grants.' }),
-    ttl: t.Optional(t.Integer({ minimum: 1, maximum: 600, default: 60, description: 'Seconds the ticket may be used to open connections (max 600).' })),
+    ttl: t.Optional(T.Integer({ minimum: 1, maximum: 600, default: 60, description: 'Seconds the ticket may be used to open connections (max 600).' })),
   },
   { additionalProperties: false, examples: [{ subscribe: ['team.7.job.42'], ttl: 60 }] },
 )
 
 export function ticketRoutes(d: AppDeps) {
-  return new Elysia({ detail: { tags: ['auth'] } }).post(
+  return new Elysia({ detail: { tags: ['auth'] } }).onParse(authenticateBeforeParse(d))
+    .derive(authenticate(d)).post(
     '/v1/tickets',
-    async ({ body, request, server, set }) => {
-      const { grants } = await callerOf(d, request, server as ServerLike | null)
+    ({ body, set, caller: { grants } }) => {
       if (grants.isTicket) {
         throw new RingcastError('forbidden', 'A ticket cannot be traded for another ticket.', 'Use your token.')
       }

@@ -4,12 +4,47 @@ import type { Grants } from '../../auth/grants'
 import { RingcastError } from '../../core/errors'
 import { isSameOrigin } from '../cors'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
+import { Problem } from '../schemas'
 
 const WS_DOC = `Multiplexed JSON text frames.
 client → server: {"op":"subscribe","sub":"s1","streams":["jobs.*"],"types":[…],"correlationId":…,"after":123} · {"op":"unsubscribe","sub":"s1"} · {"op":"publish","ref":"r1","stream":"jobs.1","type":"…","data":…,"key":…,"terminal":…} · {"op":"ping"}.
 server → client: {"op":"event","event":{envelope}} · {"op":"ok","sub"|"ref",…} · {"op":"gap","sub","after","firstId"} · {"op":"reset","sub","after","lastId"} · {"op":"end","sub"} · {"op":"error","ref"|"sub","error":{"code","message","hint"}} · {"op":"pong"}.
 An event is sent once per socket even when several subscriptions match it (dispatch by its stream). A subscribe with after replays that subscription's history in full, then joins live delivery with no gap and no duplicate. Bad frames get an error reply; the socket stays. A socket past --buffer-limit is closed with code 4008: reconnect and resubscribe with after = the last id received.
 Consumer groups (push): {"op":"consume","sub":"c1","group":"workers","consumer"?:"w1","max":N} → {"op":"ok","sub"} (unknown group: error not_found), then {"op":"delivery","sub","event":{envelope},"attempt":1,"deadline":"ISO time"}; never more than max unsettled per consume. Settle with {"op":"ack"|"extend","group","ids":[…]}, {"op":"nack","group","ids","delay"?}, {"op":"term","group","ids","reason"?}: answered only on failure ({"op":"error","group","error":{"code":"not_held","ids":[…]}}). Unsubscribing the sub or closing the socket releases what it holds for redelivery at once (attempt counted); deleting the group sends {"op":"end","sub"}.`
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } })
+
+/** /v1/ws as OpenAPI has it: a GET answered 101 (no OpenAPI version has a WebSocket operation; Elysia's own `ws` entry is hidden). */
+export const wsPathItem = {
+  get: {
+    tags: ['subscribe'],
+    operationId: 'openWebSocket',
+    summary: 'WebSocket: subscribe, publish, ping, consume (consumer groups)',
+    description: WS_DOC,
+    parameters: [
+      { name: 'Upgrade', in: 'header', required: true, schema: { type: 'string', const: 'websocket' } },
+      { name: 'access_token', in: 'query', required: false, schema: { type: 'string' }, description: 'Token or ticket: browsers cannot set headers on a WebSocket.' },
+    ],
+    responses: {
+      101: { description: 'Switching Protocols: the socket speaks the JSON frames above; `x-websocket` lists the close codes.' },
+      404: problem('Not a WebSocket upgrade (a plain GET finds no route here).'),
+      401: problem('No valid token.'),
+      403: problem('Origin not allowed (see --cors-origin).'),
+      429: problem('Too many connections for this client.'),
+      503: problem('Too many connections.'),
+    },
+    'x-websocket': {
+      frames: 'JSON text, one object per frame',
+      closeCodes: {
+        1013: 'too many connections: try again later',
+        4000: 'closed by an administrator: reconnect and resubscribe with after',
+        4001: 'token expired: reconnect with a fresh token and resubscribe with after',
+        4008: 'past --buffer-limit: reconnect and resubscribe with after',
+        4029: 'too many connections for this client',
+      },
+    },
+  },
+}
 
 // Elysia wraps the socket anew for every callback, so the client is kept against Bun's own socket.
 const clients = new WeakMap<object, WsClient>()
@@ -22,7 +57,7 @@ interface RawSocket extends WsSocket {
 
 export function wsRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['subscribe'] } }).ws('/v1/ws', {
-    detail: { summary: 'WebSocket: subscribe, publish, ping, consume (consumer groups)', description: WS_DOC },
+    detail: { hide: true },
     async beforeHandle({ request, server }) {
       // Browsers do not apply CORS to WebSockets: check the page's origin here.
       const origin = request.headers.get('origin')

@@ -1,0 +1,10 @@
+// ringcast/client: subscribe, publish and work a group from browsers, Bun and Node 18+; no dependencies.
+export { RingcastError } from './errors'
+export type { Filter } from './filter'
+export type { Backoff } from './retry'
+export { Ringcast, type RingcastOptions, type SubscribeOptions, type Transport } from './ringcast'
+export { Subscription, type SubscriptionEvents, type SubscriptionState } from './subscription'
+export type { TokenOption } from './token'
+export type * from './types'
+export { type DeliveryInfo, type Handler, Worker, type WorkerOptions } from './worker'
+export type { WebSocketConstructor, WebSocketLike } from './ws'

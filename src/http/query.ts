@@ -1,0 +1,56 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { RingcastError } from '../core/errors'
+import { invalid } from '../validation'
+
+type Kind = 'integer' | 'number' | 'boolean' | 'list' | 'text'
+
+/**
+ * Reads a request URL's query against an object schema: integers, numbers, booleans and lists
+ * (repeated or comma-separated) are converted, every bound is checked, and a refusal names the
+ * parameter. Unknown parameters are ignored: EventSource polyfills and cache busters add their own.
+ */
+export function queryReader<S extends TObject>(schema: S): (url: string) => Static<S> {
+  const check = TypeCompiler.Compile(schema)
+  const kinds = new Map<string, Kind>()
+  for (const [key, property] of Object.entries(schema.properties)) kinds.set(key, kindOf(property))
+  return (url) => {
+    const at = url.indexOf('?')
+    const query: Record<string, unknown> = {}
+    if (at >= 0) {
+      for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
+        const kind = kinds.get(key)
+        if (kind === undefined) continue
+        if (kind === 'list') {
+          const list = (query[key] ??= []) as string[]
+          for (const part of value.split(',')) if (part.trim() !== '') list.push(part.trim())
+          continue
+        }
+        if (key in query) throw new RingcastError('invalid_request', `${key} is given more than once.`, 'Give each parameter once (only stream and types may repeat).')
+        query[key] = converted(kind, value)
+      }
+    }
+    if (!check.Check(query)) throw invalid(check.Errors(query).First())
+    return query as Static<S>
+  }
+}
+
+function kindOf(schema: TSchema): Kind {
+  if (schema.type === 'integer' || schema.type === 'number' || schema.type === 'boolean') return schema.type
+  if (schema.type === 'array') return 'list'
+  return 'text'
+}
+
+function converted(kind: Kind, text: string): unknown {
+  // A value that does not convert stays text, so the schema check refuses it and shows what was sent.
+  switch (kind) {
+    case 'integer':
+      return /^-?\d{1,16}$/.test(text) ? Number(text) : text
+    case 'number':
+      return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text
+    case 'boolean':
+      return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text
+    default:
+      return text
+  }
+}
