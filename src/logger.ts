@@ -9,7 +9,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 export class Logger {
   constructor(
     private readonly level: LogLevel,
-    readonly format: LogFormat = 'text',
+    private readonly format: LogFormat = 'text',
   ) {}
 
   /** Check before building an expensive record. */

@@ -31,9 +31,7 @@ export class Api {
       try {
         response = await fetch(`${this.url}${path}`, { ...init, headers })
       } catch (error) {
-        const e = error as { code?: string; message?: string }
-        const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'unknown host' : (e.code ?? e.message ?? String(error))
-        throw new UnreachableError(`cannot reach ${this.url} (${why}); is the server running? Set --url or RINGCAST_URL`)
+        throw new UnreachableError(`cannot reach ${this.url} (${reasonOf(error)}); is the server running? Set --url or RINGCAST_URL`)
       }
       if (response.ok) return response
       const retryAfter = Number(response.headers.get('retry-after'))
@@ -62,6 +60,15 @@ export class Api {
     if (response.status === 401 && !this.token) hint = 'Give a token with --token or RINGCAST_TOKEN (ringcast token mints one).'
     return `${response.status} ${detail}${hint ? ` Hint: ${hint}` : ''}`
   }
+}
+
+/** Why a fetch got no answer, in a few words. */
+function reasonOf(error: unknown): string {
+  const e = error as { code?: unknown; name?: string; message?: string }
+  if (e.code === 'ECONNREFUSED') return 'connection refused'
+  if (e.code === 'ENOTFOUND') return 'unknown host'
+  if (e.name === 'TimeoutError') return 'no answer in time'
+  return typeof e.code === 'string' ? e.code : (e.message ?? String(error))
 }
 
 /** The server did not answer at all (refused, unknown host, TLS failure). */

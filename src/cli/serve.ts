@@ -27,9 +27,7 @@ export const serveCommand: Command = {
     const def = 'default' in setting && setting.default !== undefined ? String(setting.default) : undefined
     return { name: flagOf(name).slice(2), kind: schema.type === 'boolean' ? 'boolean' : 'value', value, help: setting.help, env: envNameOf(name), default: def || undefined }
   }),
-  async run({ flags }, env) {
-    await serve(flags, env)
-  },
+  run: ({ flags }, env) => serve(flags, env),
 }
 
 async function serve(flags: Record<string, string>, env: Record<string, string | undefined>): Promise<void> {

@@ -16,7 +16,7 @@ export const tokenCommand: Command = {
     { name: 'publish', kind: 'list', value: 'PATTERN', help: 'may publish to streams matching PATTERN (repeatable)' },
     { name: 'subscribe', kind: 'list', value: 'PATTERN', help: 'may subscribe within PATTERN (repeatable)' },
     { name: 'admin', kind: 'boolean', help: 'may use the admin routes', default: 'false' },
-    { name: 'ttl', kind: 'value', value: 'SECONDS', help: 'lifetime; 0 for a token that never expires', default: '3600' },
+    { name: 'ttl', kind: 'value', value: 'SECONDS', help: 'lifetime; 0 for a token that never expires (a server with --jwt-max-age refuses those)', default: '3600' },
     { name: 'jwt-audience', kind: 'value', value: 'AUD', help: "aud claim (the server's --jwt-audience)", env: 'RINGCAST_JWT_AUDIENCE' },
     { name: 'jwt-issuer', kind: 'value', value: 'ISS', help: "iss claim (the server's --jwt-issuer)", env: 'RINGCAST_JWT_ISSUER' },
   ],

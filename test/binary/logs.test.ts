@@ -88,6 +88,7 @@ describe('--log-level debug', () => {
     await fetch(`${server.url}/v1/streams/jobs.9/events`, { method: 'POST', headers, body: '{"data":1}' })
     await fetch(`${server.url}/v1/streams?access_token=${token}`)
     await fetch(`${server.url}/v1/nope`, { headers })
+    await fetch(`${server.url}/v1/streams`, { method: 'DELETE', headers })
     await fetch(`${server.url}/v1/streams/jobs.9/events`, { method: 'POST', body: '{"data":1}' })
     await server.waitFor(/path="\/v1\/streams\/jobs\.9\/events" status=401/)
     const requests = server.stderr.split('\n').filter((l) => l.includes('DEBUG request method') && !l.includes('/readyz'))
@@ -95,6 +96,7 @@ describe('--log-level debug', () => {
       'method="POST" path="/v1/streams/jobs.9/events" status=201 us=N',
       'method="GET" path="/v1/streams" status=200 us=N',
       'method="GET" path="/v1/nope" status=404 us=N',
+      'method="DELETE" path="/v1/streams" status=405 us=N',
       'method="POST" path="/v1/streams/jobs.9/events" status=401 us=N',
     ])
     expect(server.stderr).not.toContain(token)
