@@ -6,6 +6,8 @@ interface Setting {
   schema: TSchema
   default?: unknown
   help: string
+  /** Placeholder for the value in help, when the type alone does not say it (`FILE`). */
+  value?: string
 }
 
 const int = (min: number, max: number, help: string, def?: number): Setting => ({ schema: T.Integer({ minimum: min, maximum: max }), default: def, help })
@@ -13,10 +15,12 @@ const GiB = 1024 ** 3
 
 /** Every server setting: flag `--kebab-name`, env `RINGCAST_SNAKE_NAME`, config-file key `camelName`. */
 export const SETTINGS = {
-  host: { schema: T.String({ minLength: 1 }), default: '127.0.0.1', help: 'address to listen on' },
+  host: { schema: T.String({ minLength: 1 }), default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)', value: 'ADDRESS' },
   port: int(0, 65535, 'TCP port (0 picks a free one)', 8080),
-  data: { schema: T.String({ minLength: 1 }), default: './data/ringcast.db', help: 'SQLite file, or :memory: to keep nothing on disk' },
-  config: { schema: T.String({ minLength: 1 }), help: 'JSON config file (settings plus per-pattern stream defaults)' },
+  data: { schema: T.String({ minLength: 1 }), default: './data/ringcast.db', help: 'SQLite file, or :memory: to keep nothing on disk', value: 'FILE' },
+  config: { schema: T.String({ minLength: 1 }), help: 'JSON config file (settings plus per-pattern stream defaults)', value: 'FILE' },
+  tlsCert: { schema: T.String({ minLength: 1 }), help: 'PEM certificate (chain): serve HTTPS and WSS on --port; SIGHUP reloads it', value: 'FILE' },
+  tlsKey: { schema: T.String({ minLength: 1 }), help: 'PEM private key of --tls-cert', value: 'FILE' },
   ringSize: int(1, 1_000_000, 'events kept in memory per stream', 1024),
   heartbeat: int(1, 300, 'seconds between SSE heartbeat comments', 15),
   retentionEvents: int(1, 1_000_000_000, 'events kept per stream', 10_000),
@@ -35,13 +39,15 @@ export const SETTINGS = {
   bufferLimit: int(1024, GiB, 'bytes queued per connection before the slow-consumer policy applies', 1024 * 1024),
   corsOrigin: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'origins allowed by CORS (comma-separated; * for any)' },
   allowedHosts: { schema: T.Array(T.String({ minLength: 1 })), default: [], help: 'Host names an open server answers besides its IP addresses and loopback names (comma-separated; * for any, e.g. behind a proxy)' },
-  jwtSecret: { schema: T.String({ minLength: 16 }), help: 'HMAC secret for HS256/384/512 tokens (at least 16 characters)' },
-  jwtKey: { schema: T.String({ minLength: 1 }), help: 'PEM public key or JWKS file for RS256/ES256/EdDSA tokens' },
+  jwtSecret: { schema: T.String({ minLength: 16 }), help: 'HMAC secret for HS256/384/512 tokens (at least 16 characters)', value: 'SECRET' },
+  jwtKey: { schema: T.String({ minLength: 1 }), help: 'PEM public key or JWKS file for RS256/ES256/EdDSA tokens', value: 'FILE' },
   jwtAudience: { schema: T.String({ minLength: 1 }), help: 'required token audience (aud)' },
   jwtIssuer: { schema: T.String({ minLength: 1 }), help: 'required token issuer (iss)' },
   jwtMaxAge: int(1, 10 * 365 * 86400, 'refuse tokens without exp, or living longer than this many seconds (off by default; recommended)'),
   metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics without an admin token' },
-  logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug, info, warn or error' },
+  logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug adds one line per request and per connection' },
+  logFormat: { schema: T.Union([T.Literal('text'), T.Literal('json')]), default: 'text', help: 'json: one JSON object per log line' },
+  logEvents: { schema: T.Boolean(), default: false, help: 'mirror every published event to stdout as an [events] line' },
 } satisfies Record<string, Setting>
 
 type SettingName = keyof typeof SETTINGS
@@ -84,6 +90,10 @@ export interface Config {
   jwtMaxAge?: number
   metricsPublic: boolean
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  logFormat: 'text' | 'json'
+  logEvents: boolean
+  tlsCert?: string
+  tlsKey?: string
   /** Whether --host was given (with no auth key the server only binds loopback unless it was). */
   hostGiven: boolean
   streams: StreamDefaultConfig[]
@@ -139,6 +149,10 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
       throw new ConfigError(`invalid ${given?.source ?? name}: expected ${describe(setting.schema)}`)
     }
     config[name] = value
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    const [given, missing] = config.tlsCert === undefined ? ['--tls-key', '--tls-cert'] : ['--tls-cert', '--tls-key']
+    throw new ConfigError(`invalid ${given}: it needs ${missing} as well (a certificate and its private key)`)
   }
   config.hostGiven = raw.host !== undefined
   config.streams = streams

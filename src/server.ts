@@ -5,17 +5,20 @@ import { Groups } from './groups/groups'
 import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
+import { EventMirror } from './event-mirror'
+import { Filter, Selector } from './core/filter'
 import { createApp } from './http/app'
 import { Origins } from './http/cors'
 import { HostGuard } from './http/host-guard'
 import { PublishRate } from './http/publish-rate'
 import { wsRules } from './http/ws-rules'
 import type { AppDeps } from './http/deps'
+import { Listener, readTls, type TlsFiles } from './listener'
 import { Logger } from './logger'
 import { Metrics } from './metrics'
 import { SqliteGroupLog } from './store/sqlite-group-log'
 import { SqliteLog } from './store/sqlite-log'
-import { Connections } from './transports/connections'
+import { type Connection, Connections, type ConnectionObserver } from './transports/connections'
 import { PollTransport } from './transports/poll'
 import { SseTransport } from './transports/sse'
 import { WsTransport } from './transports/ws'
@@ -23,16 +26,28 @@ import { WsConsumers } from './transports/ws-consumer'
 
 export const VERSION = '0.1.0'
 
+/** What a stop drained: the live connections it ended, by transport, and how long it took. */
+export interface Drained {
+  sse: number
+  ws: number
+  poll: number
+  ms: number
+}
+
 /** A running server; `stop()` drains it. */
 export interface Server {
   url: string
   port: number
-  stop(): Promise<void>
+  stop(): Promise<Drained>
+  /** Reads --tls-cert/--tls-key again and serves new connections with them; throws TlsError, keeping the old ones. */
+  reloadTls(): void
 }
 
 /** Composition root: config → auth → log → hub → transports → app → listen. */
-export async function startServer(config: Config, logger = new Logger(config.logLevel)): Promise<Server> {
+export async function startServer(config: Config, logger = new Logger(config.logLevel, config.logFormat)): Promise<Server> {
   const auth = createAuth(config)
+  const tlsFiles = () => (config.tlsCert && config.tlsKey ? readTls(config.tlsCert, config.tlsKey) : undefined)
+  const tls = tlsFiles()
   const log = new SqliteLog({ path: config.data, durability: config.durability })
   const metrics = new Metrics()
   const lifecycle = { isDraining: false }
@@ -54,44 +69,64 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const groupLog = new SqliteGroupLog(log.db)
   const groups = new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
   await groups.load()
-  const connections = new Connections(config)
+  if (config.logEvents) hub.subscribe(new Selector([new Filter(['**'])]), new EventMirror(config.logFormat))
+  const connections = new Connections(config, logger.isEnabled('debug') ? connectionLog(logger) : undefined)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
-  let bun: ReturnType<typeof Bun.serve> | undefined
+  // Bun's publish exists only once the app listens: WebSocket frames go through this from then on.
+  let publishTo: (topic: string, frame: string) => number = () => 0
   const consumers = new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns))
-  const publishFrame = (topic: string, frame: string) => bun?.publish(topic, frame) ?? 0
-  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), publishFrame, consumers)
+  const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), (topic, frame) => publishTo(topic, frame), consumers)
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
   const origins = new Origins(config.corsOrigin)
   const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
   const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
 
-  const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
-  const server = app.server!
-  bun = server
+  const app = createApp(deps, VERSION)
+  // A TLS reload listens again on the port first chosen (which matters when --port is 0).
+  let port = config.port
+  const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
+  port = listener.port
+  publishTo = (topic, frame) => listener.publish(topic, frame)
   hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups.heldFrom(stream) })
 
-  let stopping: Promise<void> | undefined
+  let stopping: Promise<Drained> | undefined
   return {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
-    port: server.port!,
+    url: `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    port,
+    reloadTls: () => {
+      const files = tlsFiles()
+      if (files) listener.reload(files)
+    },
     stop: () =>
       (stopping ??= (async () => {
+        const started = performance.now()
+        const drained = { sse: connections.countBy('sse'), ws: connections.countBy('ws'), poll: connections.countBy('poll') }
         lifecycle.isDraining = true
         // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
-        const closing = server.stop(false)
+        const closing = listener.stop(false)
         await hub.drain()
         connections.closeAll('server shutting down', 1001)
         // Push consumers' leases are released for redelivery; long-polling claims answer empty.
         await groups.stop()
         await Promise.race([closing, Bun.sleep(3000)])
-        server.stop(true)
+        void listener.stop(true)
         await hub.drain()
         log.checkpoint()
         groupLog.close()
         await log.close()
+        return { ...drained, ms: Math.round(performance.now() - started) }
       })()),
+  }
+}
+
+/** The debug connection log: each live subscription as it opens and ends (never its token). */
+function connectionLog(logger: Logger): ConnectionObserver {
+  const fields = (c: Connection) => ({ id: c.id, transport: c.transport, remote: c.remote, patterns: c.patterns().join(',') })
+  return {
+    opened: (c) => logger.debug('connection open', fields(c)),
+    closed: (c) => logger.debug('connection closed', { ...fields(c), delivered: c.delivered, seconds: Math.round((Date.now() - c.connectedAt) / 100) / 10 }),
   }
 }
 

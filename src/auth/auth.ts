@@ -59,7 +59,8 @@ export class Auth {
     try {
       return await this.verifier.verify(credential)
     } catch (error) {
-      throw new RingcastError('unauthorized', `Invalid token: ${(error as Error).message}.`, 'Get a fresh token from your identity provider.')
+      const reason = (error as Error).message
+      throw new RingcastError('unauthorized', `Invalid token: ${reason}.`, hintFor(reason))
     }
   }
 
@@ -94,4 +95,11 @@ export class Auth {
   requireAdmin(grants: Grants): void {
     if (!grants.isAdmin) throw new RingcastError('forbidden', 'This route needs an admin token.', 'Set "admin": true in the ringcast claim.')
   }
+}
+
+/** How to recover from a refused token: a bad signature usually means it was signed with another key than the server's. */
+function hintFor(reason: string): string {
+  if (reason.includes('signature')) return "It was not signed with this server's key: the --jwt-secret (or --jwt-key) that minted it differs from the server's. Mint it with the server's secret, e.g. ringcast token --jwt-secret."
+  if (reason.includes('expired')) return 'Get a fresh token; a live connection ends when its token expires.'
+  return 'Get a fresh token from your identity provider.'
 }

@@ -1,56 +1,45 @@
 import { VERSION } from '../server'
-import { exportEvents } from './export'
-import { health } from './health'
-import { helpText } from './help'
-import { publish } from './publish'
-import { serve } from './serve'
-import { tail } from './tail'
+import { parseArgs } from './args'
+import type { Command, Env } from './command'
+import { UsageError } from './errors'
+import { exportCommand } from './export'
+import { healthCommand } from './health'
+import { commandHelp, helpText } from './help'
+import { importCommand } from './import'
+import { publishCommand } from './publish'
+import { serveCommand } from './serve'
+import { tailCommand } from './tail'
+import { tokenCommand } from './token'
 
-const SWITCHES = new Set(['--help', '--version', '--metrics-public'])
+/** Every command, in the order help lists them. */
+export const COMMANDS: readonly Command[] = [serveCommand, publishCommand, tailCommand, exportCommand, importCommand, tokenCommand, healthCommand]
 
-/** Splits argv into positional words and `--name value` / `--name=value` flags. */
-export function parseArgs(argv: readonly string[]): { words: string[]; flags: Record<string, string> } {
-  const words: string[] = []
-  const flags: Record<string, string> = {}
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (!arg.startsWith('--')) {
-      words.push(arg)
-      continue
-    }
-    const eq = arg.indexOf('=')
-    if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1)
-    else if (!SWITCHES.has(arg) && i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[arg.slice(2)] = argv[++i]
-    // A flag with no value is a switch; a setting that needs a value says so at validation.
-    else flags[arg.slice(2)] = 'true'
+/** Runs one command line. Throws UsageError (exit 2) or CliError (exit 1); main prints them as one line. */
+export async function run(argv: readonly string[], env: Env): Promise<void> {
+  // The first word names the command; a line that starts with a flag is serve's.
+  const first = argv[0]?.startsWith('-') ? undefined : argv[0]
+  const rest = first === undefined ? argv : argv.slice(1)
+  if (first === 'version' || (first === undefined && rest.includes('--version'))) return write(`${VERSION}\n`)
+  if (first === 'help') {
+    if (rest.length === 0) return write(helpText(VERSION, COMMANDS))
+    return write(commandHelp(commandNamed(rest[0])))
   }
-  return { words, flags }
+  const command = commandNamed(first ?? 'serve')
+  if (rest.includes('--help') || rest.includes('-h')) return write(first === undefined ? helpText(VERSION, COMMANDS) : commandHelp(command))
+  const parsed = parseArgs(rest, command.flags, command.name, command.maxWords)
+  // serve reads RINGCAST_* itself, so a bad value is named by its variable; client commands take theirs here.
+  if (command !== serveCommand) {
+    for (const spec of command.flags) if (spec.env && parsed.flags[spec.name] === undefined && env[spec.env]) parsed.flags[spec.name] = env[spec.env]!
+  }
+  await command.run(parsed, env)
 }
 
-export async function run(argv: readonly string[], env: Record<string, string | undefined>): Promise<void> {
-  const { words, flags } = parseArgs(argv)
-  const command = words[0] ?? 'serve'
-  if (flags.help !== undefined || command === 'help') {
-    process.stdout.write(helpText(VERSION))
-    return
-  }
-  if (flags.version !== undefined || command === 'version') {
-    process.stdout.write(`${VERSION}\n`)
-    return
-  }
-  switch (command) {
-    case 'serve':
-      return serve(flags, env)
-    case 'publish':
-      return publish(words.slice(1), flags, env)
-    case 'tail':
-      return tail(words.slice(1), flags, env)
-    case 'export':
-      return exportEvents(words.slice(1), flags, env)
-    case 'health':
-      return health(flags, env)
-    default:
-      process.stderr.write(`ringcast: unknown command "${command}" (see ringcast --help)\n`)
-      process.exit(1)
-  }
+function commandNamed(name: string): Command {
+  const command = COMMANDS.find((c) => c.name === name)
+  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}, help, version)`)
+  return command
+}
+
+function write(text: string): void {
+  process.stdout.write(text)
 }

@@ -1,6 +1,7 @@
 import type { ValueError } from '@sinclair/typebox/errors'
 import { Elysia } from 'elysia'
 import { RingcastError } from '../core/errors'
+import { accessLog, type RouteList } from './access-log'
 import { cors } from './cors'
 import type { AppDeps, ServerLike } from './deps'
 import { docs } from './docs'
@@ -47,6 +48,7 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 120,
     },
   })
+    .use(accessLog(d.logger, (): RouteList => app.routes))
     .onRequest(({ request }) => d.hostGuard.check(request))
     .use(cors(d.origins))
     .onError(({ code, error, request }) => errorResponse(d, code, error, request, app))

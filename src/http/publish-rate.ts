@@ -11,7 +11,7 @@ export class PublishRate {
 
   constructor(private readonly perSecond: number) {}
 
-  /** Takes `events` tokens or throws rate_limited with the seconds to wait in `retryAfter`. */
+  /** Takes `events` tokens or throws rate_limited with the whole seconds to wait in `retryAfter`. */
   take(client: string, events: number, nowMs = Date.now()): void {
     if (this.perSecond <= 0) return
     const burst = this.perSecond
@@ -26,8 +26,9 @@ export class PublishRate {
     // A batch larger than the burst passes once the bucket is full, leaving it in debt.
     const needed = Math.min(events, burst)
     if (bucket.tokens < needed) {
-      const retryAfter = (needed - bucket.tokens) / this.perSecond
-      throw new RingcastError('rate_limited', `Publish rate limit of ${this.perSecond} events/s reached.`, `Retry after ${Math.ceil(retryAfter)} s.`, { retryAfter })
+      // Whole seconds, as the Retry-After header carries them, so body and header agree.
+      const retryAfter = Math.max(1, Math.ceil((needed - bucket.tokens) / this.perSecond))
+      throw new RingcastError('rate_limited', `Publish rate limit of ${this.perSecond} events/s reached.`, `Retry after ${retryAfter} s.`, { retryAfter })
     }
     bucket.tokens -= events
   }

@@ -31,6 +31,12 @@ export interface ConnectionLimits {
   maxPatternsPerClient: number
 }
 
+/** Told of each connection as it opens and as it ends (the debug connection log). */
+export interface ConnectionObserver {
+  opened(connection: Connection): void
+  closed(connection: Connection): void
+}
+
 let sequence = 0
 
 // A per-process prefix keeps ids from one run apart from a previous run's in logs and dashboards.
@@ -50,7 +56,10 @@ export class Connections {
   private readonly patternsPerClient = new Map<string, number>()
   private patternTotal = 0
 
-  constructor(private readonly limits: ConnectionLimits) {}
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly observer?: ConnectionObserver,
+  ) {}
 
   get size(): number {
     return this.byId.size
@@ -69,6 +78,7 @@ export class Connections {
     this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
     this.holdPatterns(connection, connection.patterns().length)
+    this.observer?.opened(connection)
   }
 
   /** A live connection takes `n` more patterns (a WebSocket subscribe), or throws too_many_patterns. */
@@ -130,6 +140,7 @@ export class Connections {
     const held = (this.perClient.get(connection.client) ?? 1) - 1
     if (held <= 0) this.perClient.delete(connection.client)
     else this.perClient.set(connection.client, held)
+    this.observer?.closed(connection)
   }
 
   get(id: string): Connection | undefined {

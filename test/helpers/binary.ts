@@ -259,6 +259,15 @@ export async function waitReady(url: string, timeoutMs = 10_000, isGone: () => b
   throw new Error(`${url}/readyz did not answer 200 within ${timeoutMs} ms (last: ${last})`)
 }
 
+/** Waits until the server lists a live connection whose patterns include `pattern` (a client's subscription is in place). */
+export async function waitSubscribed(url: string, pattern: string, stderr: () => string = () => '', timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!JSON.stringify(await (await fetch(`${url}/v1/connections`)).json()).includes(pattern)) {
+    if (Date.now() > deadline) throw new Error(`never subscribed to ${pattern}; stderr: ${stderr()}`)
+    await Bun.sleep(20)
+  }
+}
+
 /** POSTs a JSON body to a stream and returns status and parsed body. */
 export async function post(url: string, stream: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}/v1/streams/${stream}/events`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, signal })

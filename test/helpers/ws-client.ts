@@ -24,8 +24,9 @@ export class WsTestClient {
     )
   }
 
-  static async open(url: string): Promise<WsTestClient> {
-    const socket = new WebSocket(url)
+  /** `tls.ca` lets a wss:// client trust a test's self-signed certificate. */
+  static async open(url: string, options?: { tls: { ca: string } }): Promise<WsTestClient> {
+    const socket = new WebSocket(url, options as never)
     const client = new WsTestClient(socket)
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve(), { once: true })
