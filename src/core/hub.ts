@@ -3,7 +3,8 @@ import type { Event } from './event'
 import { FanOut } from './fan-out'
 import type { Feed, Subscriber } from './feed'
 import type { Filter, Selector } from './filter'
-import type { Change, EventLog, LogHealth, StreamPatch, Write } from './log'
+import { Follower } from './follower'
+import { type Catalog, type Change, type EventLog, isShared, type LogHealth, type StreamPatch, type Write } from './log'
 import { type CommitStats, type Pending, Pipeline, type PublishItem, type PublishResult } from './pipeline'
 import { type ReadResult, Reader } from './reader'
 import { Retention, type RetentionOptions } from './retention'
@@ -29,6 +30,8 @@ export interface HubHooks {
   ended?(streams: readonly string[]): void
   /** Events retention removed. */
   pruned?(events: number): void
+  /** The hub started again from the shared log: live connections should end so their clients resume. */
+  reloaded?(): void
 }
 
 /**
@@ -43,6 +46,8 @@ export class Hub {
   private retention: Retention | undefined
   private readonly pipeline: Pipeline
   private applied = 0
+  /** On a shared log: applies what every node commits, in the log's order. */
+  private follower: Follower | undefined
 
   private constructor(
     private readonly log: EventLog,
@@ -55,6 +60,7 @@ export class Hub {
     this.pipeline = new Pipeline(log, options.dedupWindowSeconds, {
       plan: (p) => this.plan(p),
       apply: (changes) => this.apply(changes),
+      settled: (position) => this.follower?.settled(position) ?? Promise.resolve(),
       committed: (stats) => this.hooks.committed?.(stats),
       failed: (message, error) => this.hooks.failed?.(message, error),
     })
@@ -64,13 +70,34 @@ export class Hub {
   static async open(log: EventLog, options: HubOptions, hooks: HubHooks = {}): Promise<Hub> {
     const hub = new Hub(log, options, hooks)
     const catalog = await log.open()
-    hub.applied = catalog.lastId
+    hub.load(catalog)
+    if (isShared(log)) {
+      hub.follower = new Follower(log, {
+        lastId: () => hub.applied,
+        apply: (changes) => void hub.apply(changes),
+        reload: (reloaded) => {
+          for (const state of hub.streams.all()) state.ring = undefined
+          hub.load(reloaded)
+          hub.hooks.reloaded?.()
+        },
+        failed: (message, error) => hub.hooks.failed?.(message, error),
+      })
+      hub.follower.start(catalog)
+    }
+    return hub
+  }
+
+  /** Takes what the log holds: streams, their records and counts, the last id. */
+  private load(catalog: Catalog): void {
+    this.applied = Math.max(this.applied, catalog.lastId)
+    const known = new Set<string>()
     for (const { record, stats } of catalog.streams) {
       // An ephemeral stream's ring died with the last process: everything issued before now is gone.
       if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, catalog.lastId)
-      hub.streams.load(record, record.ephemeral ? undefined : stats)
+      this.streams.load(record, record.ephemeral ? undefined : stats)
+      known.add(record.name)
     }
-    return hub
+    for (const state of [...this.streams.all()]) if (!known.has(state.name) && state.isStored) this.streams.remove(state.name)
   }
 
   /** Highest id this hub has applied, over all streams. */
@@ -221,6 +248,11 @@ export class Hub {
     await this.pipeline.drain()
   }
 
+  /** Stops following a shared log (after drain, at shutdown). */
+  detach(): void {
+    this.follower?.stop()
+  }
+
   /** The write for one request, or null when it is answered without one; throws what refuses it alone. */
   private plan(p: Pending): Write | null {
     const { stream, request } = p
@@ -328,3 +360,4 @@ export type { CommitStats, PublishItem, PublishResult, StreamView }
 function isHealthReporting(log: EventLog): log is EventLog & LogHealth {
   return 'isWritable' in log
 }
+

@@ -74,12 +74,16 @@ export type Change =
 export interface Appended {
   outcomes: Outcome[]
   changes: Change[]
+  /** A shared log's position after these changes: the hub applies them when its follower gets there. */
+  position?: string
 }
 
 /** Where a replay may start: every stream's record and retained history, and the highest id issued. */
 export interface Catalog {
   lastId: number
   streams: { record: StreamRecord; stats: StreamStats }[]
+  /** A shared log's position this catalog is true at: following starts there. */
+  position?: string
 }
 
 /**
@@ -89,7 +93,8 @@ export interface Catalog {
  * may be asynchronous: callers never rely on a read and a write happening in one turn.
  */
 export interface EventLog {
-  open(): Promise<Catalog>
+  /** Loads the catalog. `floor`: the highest id this node applied; a shared log's sequence never goes below it. */
+  open(floor?: number): Promise<Catalog>
   append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended>
   /** Events of these streams with id > afterId, oldest first. */
   read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]>
@@ -120,7 +125,20 @@ export interface LogHealth {
   sizeBytes(): number
 }
 
-/** A log others write to as well: it hands over their changes, in log order, from a position on. */
+/** What a follower of a shared log is told. */
+export interface FollowHandlers {
+  /** The next changes in log order (everyone's, this node's included), and the position after them. */
+  changes(changes: readonly Change[], position: string): void
+  /** The log cannot go on from where the follower is (trimmed past it, or its data was lost): start again from `open()`. */
+  lost(reason: string): void
+}
+
+/** A log several servers write to: each follows every change, its own included, and applies them in order. */
 export interface SharedLog {
-  follow(apply: (changes: readonly Change[]) => void): { stop(): void }
+  follow(position: string, handlers: FollowHandlers): { stop(): void }
+}
+
+/** Whether the log is shared with other servers. */
+export function isShared(log: EventLog): log is EventLog & SharedLog {
+  return 'follow' in log
 }

@@ -1,6 +1,7 @@
 import { RingcastError } from './errors'
 import type { Event } from './event'
 import type { Change, EventLog, Outcome, StreamPatch, Write } from './log'
+import { eventFromRow } from './streams'
 
 /** One event to publish, already validated. */
 export interface PublishItem {
@@ -40,6 +41,8 @@ export interface PipelineHub {
   plan(p: Pending): Write | null
   /** Applies what the log committed; returns the events it built, by id. */
   apply(changes: readonly Change[]): Map<number, Event>
+  /** Resolves once this node's follower of a shared log has applied everything up to `position`. */
+  settled(position: string): Promise<void>
   committed(stats: CommitStats): void
   failed(message: string, error: unknown): void
 }
@@ -130,7 +133,12 @@ export class Pipeline {
     }
     let built: ReadonlyMap<number, Event> = new Map()
     try {
-      built = this.hub.apply(appended.changes)
+      if (appended.position === undefined) built = this.hub.apply(appended.changes)
+      else {
+        // A shared log's changes are applied by the follower, in the cluster's order: answer once this node has them.
+        await this.hub.settled(appended.position)
+        built = new Map(appended.changes.flatMap((c) => (c.kind === 'event' ? [[c.row.id, eventFromRow(c.row)] as const] : [])))
+      }
     } catch (error) {
       // Committed: the publishes succeeded whatever a subscriber did with them.
       this.hub.failed('applying a commit failed', error)

@@ -34,7 +34,7 @@ export function eventLogCases(name: string, factory: LogFactory): void {
 
     test('opens empty at 0; ids are consecutive within an append and increase across appends and streams', async () => {
       const log = await factory.create()
-      expect(await log.open()).toEqual({ lastId: 0, streams: [] })
+      expect(await log.open()).toMatchObject({ lastId: 0, streams: [] })
       const a = await log.append([publish('a.1', items(1, 2)), publish('b.1', items(3))], T0, 0)
       expect(eventIds(a)).toEqual([1, 2, 3])
       expect(a.outcomes).toEqual([
@@ -80,9 +80,6 @@ export function eventLogCases(name: string, factory: LogFactory): void {
       expect(ids(await log.read(['d.1'], 0, 10, null))).toEqual([1, 2])
       // Past the bound the key is new again.
       expect(newIds(await log.append([publish('d.1', [keyed('k', 6)], undefined)], T0 + 2000, T0 + 1))).toEqual([{ id: 4, duplicate: false }])
-      // Forgotten keys are new whatever the bound.
-      await log.pruneKeys(T0 + 1, 100)
-      expect(newIds(await log.append([publish('d.2', [keyed('k', 7)], undefined)], T0 + 3000, 0))).toEqual([{ id: 5, duplicate: false }])
     })
 
     test('close and terminal: a closed stream refuses publishes; closing again is nothing', async () => {

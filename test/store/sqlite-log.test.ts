@@ -39,7 +39,7 @@ eventLogCases('SqliteLog', {
 })
 
 const items = (...data: unknown[]): StoredItem[] => data.map((d) => ({ type: 'message', data: JSON.stringify(d) }))
-const publish = (stream: string, list: StoredItem[]): Write => ({ kind: 'publish', stream, items: list, create: { name: stream, ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } })
+const publish = (stream: string, list: StoredItem[]): Write & { kind: 'publish' } => ({ kind: 'publish', stream, items: list, create: { name: stream, ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } })
 
 describe('SqliteLog', () => {
   afterEach(closeAll)
@@ -57,6 +57,17 @@ describe('SqliteLog', () => {
     const again = await log.append([{ kind: 'close', stream: 'b.1', create: { name: 'b.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } }, publish('a.1', items(4))], 3000, 0)
     // b.1 was never created by the failed append, and a.1 goes on from id 2.
     expect(again.changes.map((c) => (c.kind === 'event' ? c.row.id : c.kind))).toEqual(['stream', 2])
+  })
+
+  test('pruneKeys forgets keys older than its bound, whatever the dedup bound of a later append', async () => {
+    const log = openLog(freshFile())
+    await log.open()
+    const keyed = (d: number): StoredItem => ({ type: 'message', data: String(d), key: 'k' })
+    await log.append([publish('k.1', [keyed(1)])], 1000, 0)
+    expect(await log.pruneKeys(999, 100)).toBe(0)
+    expect((await log.append([publish('k.1', [keyed(2)])], 2000, 0)).outcomes[0]).toEqual({ kind: 'published', items: [{ id: 1, duplicate: true }] })
+    expect(await log.pruneKeys(1001, 100)).toBe(1)
+    expect((await log.append([publish('k.1', [keyed(3)])], 3000, 0)).outcomes[0]).toEqual({ kind: 'published', items: [{ id: 2, duplicate: false }] })
   })
 
   test('the last id never goes back, even when the newest rows were deleted', async () => {

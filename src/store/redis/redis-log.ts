@@ -1,0 +1,234 @@
+import type { RedisClient } from 'bun'
+import { randomUUID } from 'node:crypto'
+import { RingcastError } from '../../core/errors'
+import type { Appended, Catalog, Change, EventLog, FollowHandlers, ItemOutcome, LogHealth, LogRow, Outcome, Prunable, RowFilter, SharedLog, Write } from '../../core/log'
+import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
+import { changeOf, type Entry, idOf, pruneOf, recordOf, rowOf } from './entries'
+import { APPEND, PRUNE, SNAPSHOT } from './scripts'
+
+export interface RedisLogOptions {
+  url: string
+  /** Entries of rc:log kept for followers that fall behind (trimmed approximately). */
+  logEntries?: number
+}
+
+type Script = { o: Record<string, RawOutcome> | RawOutcome[]; c: unknown[] | Record<string, never>; p: string }
+type RawOutcome = { k: 'pub'; items: [number, number][] | Record<string, never> } | { k: 'done' } | { k: 'closed' } | { k: 'missing' }
+
+/** Lua's cjson writes an empty table as {}: an array either way. */
+const list = <T>(value: T[] | Record<string, never>): T[] => (Array.isArray(value) ? value : [])
+
+/**
+ * The event log in Redis, shared by every node: ids, history, dedup keys and stream records live
+ * there, and each append (one group commit) is one atomic Lua call. Every node follows rc:log to
+ * apply the cluster's changes, its own included, in one order.
+ */
+export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
+  private readonly client: RedisClient
+  private readonly scripts: Scripts
+  private readonly keep: string
+  private epoch = ''
+
+  constructor(private readonly options: RedisLogOptions) {
+    this.client = connectRedis(options.url)
+    this.scripts = new Scripts(this.client)
+    this.keep = String(options.logEntries ?? 200_000)
+  }
+
+  async open(floor = 0): Promise<Catalog> {
+    if (!this.client.connected) await this.client.connect()
+    const snap = JSON.parse(String(await this.call(() => this.scripts.run(SNAPSHOT, [randomUUID(), String(floor)])))) as {
+      seq: string
+      epoch: string
+      position: string
+      streams: [string, number, string | false, string | false, string | false][] | Record<string, never>
+    }
+    this.epoch = snap.epoch
+    return {
+      lastId: Number(snap.seq),
+      position: snap.position,
+      streams: list(snap.streams).map(([json, events, first, last, firstMs]) => ({
+        record: recordOf(json),
+        stats: { events, firstId: first ? idOf(first) : null, lastId: last ? idOf(last) : null, firstTimeMs: firstMs ? Number(firstMs) : null },
+      })),
+    }
+  }
+
+  async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
+    const payload = writes.map((w) => (w.kind === 'publish' ? { ...w, items: w.items.map((i) => ({ ...i, terminal: i.terminal === true })) } : w))
+    const result = JSON.parse(String(await this.call(() => this.scripts.run(APPEND, [JSON.stringify(payload), String(timeMs), String(dedupSinceMs), this.keep, this.epoch])))) as Script | { lost: true }
+    if ('lost' in result) throw new RingcastError('unavailable', 'Redis no longer holds the data this node followed; the node is reloading.', 'Retry in a moment.', { retryAfter: 1 })
+    const raw = Array.isArray(result.o) ? result.o : writes.map((_, i) => (result.o as Record<string, RawOutcome>)[String(i + 1)])
+    const outcomes: Outcome[] = raw.map((o, i) => {
+      if (o.k === 'pub') return { kind: 'published', items: list(o.items).map(([id, dup]): ItemOutcome => ({ id, duplicate: dup === 1 })) }
+      if (o.k === 'closed') return { kind: 'refused', error: new RingcastError('stream_closed', `Stream "${writes[i].stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.') }
+      if (o.k === 'missing') return { kind: 'refused', error: new RingcastError('not_found', `No stream "${writes[i].stream}".`) }
+      return { kind: 'done' }
+    })
+    const changes = list(result.c as unknown[]).map((c) => this.change(c as [string, ...unknown[]], writes, timeMs))
+    return { outcomes, changes, ...(result.p && { position: result.p }) }
+  }
+
+  async read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
+    const pages = await Promise.all(streams.map((s) => this.readStream(s, afterId, limit, where)))
+    return merge(pages, limit, (a, b) => a.id - b.id)
+  }
+
+  async tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]> {
+    const pages = await Promise.all(streams.map((s) => this.tailStream(s, limit, where)))
+    return merge(pages, limit, (a, b) => b.id - a.id).reverse()
+  }
+
+  async positionAt(streams: readonly string[], timeMs: number): Promise<number> {
+    let position = await this.head()
+    for (const stream of streams) {
+      // Walks back from the newest: `since=` asks for recent history far more often than old.
+      let first: number | undefined
+      let before = '+'
+      for (;;) {
+        const page = (await this.call(() => this.client.send('XREVRANGE', [`rc:s:${stream}`, before, '-', 'COUNT', '500']))) as Entry[]
+        for (const entry of page) {
+          const row = rowOf(entry, stream)
+          if (row.timeMs < timeMs) break
+          first = row.id
+        }
+        const oldest = page.at(-1)
+        if (page.length < 500 || !oldest || rowOf(oldest, stream).timeMs < timeMs) break
+        before = `(${oldest[0]}`
+      }
+      if (first !== undefined && first - 1 < position) position = first - 1
+    }
+    return position
+  }
+
+  async get(stream: string, ids: readonly number[]): Promise<LogRow[]> {
+    const pages = await Promise.all(ids.map((id) => this.call(() => this.client.send('XRANGE', [`rc:s:${stream}`, `${id}-0`, `${id}-0`])) as Promise<Entry[]>))
+    return pages.flat().map((e) => rowOf(e, stream)).sort((a, b) => a.id - b.id)
+  }
+
+  async head(): Promise<number> {
+    return Number((await this.call(() => this.client.send('GET', ['rc:seq']))) ?? 0)
+  }
+
+  async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
+    const result = await this.call(() => this.scripts.run(PRUNE, [stream, String(keep), String(beforeMs), String(batch), String(belowId), this.keep]))
+    return result ? pruneOf(stream, String(result)) : null
+  }
+
+  async pruneKeys(): Promise<number> {
+    // Dedup keys expire by themselves (PX the window).
+    return 0
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      await this.client.send('PING', [])
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  sizeBytes(): number {
+    return 0
+  }
+
+  follow(position: string, handlers: FollowHandlers): { stop(): void } {
+    let isStopped = false
+    const run = async () => {
+      // A blocking read holds its connection: the follower has its own.
+      const tail = await this.client.duplicate()
+      let from = position
+      try {
+        while (!isStopped) {
+          let entries: Entry[]
+          try {
+            const reply = (await tail.send('XREAD', ['BLOCK', '2000', 'COUNT', '1000', 'STREAMS', 'rc:log', from])) as Record<string, Entry[]> | null
+            entries = reply?.['rc:log'] ?? []
+            // Quiet, or back after Redis was away: it must still hold the data this node followed.
+            if (entries.length === 0 && (await tail.send('GET', ['rc:epoch'])) !== this.epoch) return handlers.lost('Redis no longer holds the data this node followed (its epoch changed)')
+          } catch (error) {
+            if (isStopped || !isConnectionError(error)) throw error
+            await Bun.sleep(200)
+            continue
+          }
+          if (entries.length === 0) continue
+          from = entries[entries.length - 1][0]
+          handlers.changes(entries.map(changeOf), from)
+        }
+      } finally {
+        tail.close()
+      }
+    }
+    run().catch((error) => {
+      if (!isStopped) handlers.lost(`following rc:log failed: ${(error as Error)?.message ?? error}`)
+    })
+    return { stop: () => (isStopped = true) }
+  }
+
+  async close(): Promise<void> {
+    this.client.close()
+  }
+
+  private change(c: [string, ...unknown[]], writes: readonly Write[], timeMs: number): Change {
+    if (c[0] === 'r') return { kind: 'stream', record: recordOf(String(c[1])) }
+    if (c[0] === 'x') return { kind: 'delete', stream: String(c[1]) }
+    const [, id, w, i] = c as [string, number, number, number]
+    const write = writes[w - 1] as Write & { kind: 'publish' }
+    const item = write.items[i - 1]
+    return { kind: 'event', row: { id, stream: write.stream, type: item.type, data: item.data, timeMs, key: item.key ?? null, correlationId: item.correlationId ?? null } }
+  }
+
+  /** Events of one stream after `afterId`, at most `limit` matching `where`, reading on past what the filter drops. */
+  private async readStream(stream: string, afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
+    const out: LogRow[] = []
+    let from = `${afterId + 1}-0`
+    for (;;) {
+      const page = (await this.call(() => this.client.send('XRANGE', [`rc:s:${stream}`, from, '+', 'COUNT', String(limit)]))) as Entry[]
+      for (const entry of page) {
+        const row = rowOf(entry, stream)
+        if (matches(row, where)) out.push(row)
+        if (out.length >= limit) return out
+      }
+      if (page.length < limit) return out
+      from = `(${page[page.length - 1][0]}`
+    }
+  }
+
+  private async tailStream(stream: string, limit: number, where: RowFilter | null): Promise<LogRow[]> {
+    const out: LogRow[] = []
+    let from = '+'
+    for (;;) {
+      const page = (await this.call(() => this.client.send('XREVRANGE', [`rc:s:${stream}`, from, '-', 'COUNT', String(limit)]))) as Entry[]
+      for (const entry of page) {
+        const row = rowOf(entry, stream)
+        if (matches(row, where)) out.push(row)
+        if (out.length >= limit) return out
+      }
+      if (page.length < limit) return out
+      from = `(${page[page.length - 1][0]}`
+    }
+  }
+
+  /** A command, with Redis being away turned into 503 `unavailable`. */
+  private async call<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (error) {
+      throw isConnectionError(error) ? unavailable(error) : error
+    }
+  }
+}
+
+function matches(row: LogRow, where: RowFilter | null): boolean {
+  if (!where) return true
+  if (where.types && !where.types.includes(row.type)) return false
+  return where.correlationId === null || row.correlationId === where.correlationId
+}
+
+/** The first `limit` rows of sorted pages, in `order`. */
+function merge(pages: LogRow[][], limit: number, order: (a: LogRow, b: LogRow) => number): LogRow[] {
+  if (pages.length === 1) return pages[0].slice(0, limit)
+  return pages.flat().sort(order).slice(0, limit)
+}
+
