@@ -12,6 +12,7 @@ import { eventRoutes, plainStreamEvents } from './routes/events'
 import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { publishRoutes } from './routes/publish'
+import { statsRoutes } from './routes/stats'
 import { streamRoutes } from './routes/streams'
 import { ticketRoutes } from './routes/tickets'
 import { wsRoutes } from './routes/ws'
@@ -59,6 +60,7 @@ export function createApp(d: AppDeps, version: string) {
     .use(connectionRoutes(d))
     .use(groupRoutes(d))
     .use(ticketRoutes(d))
+    .use(statsRoutes(d))
   return app
 }
 
