@@ -8,6 +8,7 @@ import { invalid } from '../validation'
 import { allowedMethods } from './methods'
 import { problem, problemFrom } from './problem'
 import { connectionRoutes } from './routes/connections'
+import { dashboardRoutes } from './routes/dashboard'
 import { eventRoutes, plainStreamEvents } from './routes/events'
 import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
@@ -61,6 +62,7 @@ export function createApp(d: AppDeps, version: string) {
     .use(groupRoutes(d))
     .use(ticketRoutes(d))
     .use(statsRoutes(d))
+    .use(dashboardRoutes())
   return app
 }
 

@@ -156,6 +156,8 @@ const rows: Row[] = [
   { name: 'GET /healthz', send: get('/healthz'), valid: everyone(200), isOpen: true },
   { name: 'GET /readyz', send: get('/readyz'), valid: everyone(200), isOpen: true },
   { name: 'GET /docs', send: get('/docs'), valid: everyone(200), isOpen: true },
+  { name: 'GET / (dashboard)', send: get('/'), valid: everyone(200), isOpen: true },
+  { name: 'GET /ui/app.js', send: get('/ui/app.js'), valid: everyone(200), isOpen: true },
   { name: 'GET /docs/json', send: get('/docs/json'), valid: everyone(200), isOpen: true },
 ]
 
