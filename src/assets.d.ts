@@ -3,3 +3,11 @@ declare module 'swagger-ui-dist/*' {
   const path: string
   export default path
 }
+declare module 'uplot/dist/*' {
+  const path: string
+  export default path
+}
+declare module './ui/*' {
+  const path: string
+  export default path
+}

@@ -44,7 +44,7 @@ export const SETTINGS = {
   jwtAudience: { schema: T.String({ minLength: 1 }), help: 'required token audience (aud)' },
   jwtIssuer: { schema: T.String({ minLength: 1 }), help: 'required token issuer (iss)' },
   jwtMaxAge: int(1, 10 * 365 * 86400, 'refuse tokens without exp, or living longer than this many seconds (off by default; recommended)'),
-  metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics without an admin token' },
+  metricsPublic: { schema: T.Boolean(), default: false, help: 'serve /metrics and /v1/stats without an admin token' },
   logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug adds one line per request and per connection' },
   logFormat: { schema: T.Union([T.Literal('text'), T.Literal('json')]), default: 'text', help: 'json: one JSON object per log line' },
   logEvents: { schema: T.Boolean(), default: false, help: 'mirror every published event to stdout as an [events] line' },

@@ -25,6 +25,11 @@ export class Metrics {
     for (let i = 0; i < this.commitBuckets.length; i++) if (seconds <= this.commitBuckets[i]) this.commitCounts[i]++
   }
 
+  /** The publish→commit histogram so far: cumulative counts per upper bound in seconds, and the total. */
+  commitHistogram(): { bounds: readonly number[]; counts: number[]; total: number } {
+    return { bounds: this.commitBuckets, counts: [...this.commitCounts], total: this.commits }
+  }
+
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1)
   }

@@ -9,10 +9,12 @@ import { invalid } from '../validation'
 import { allowedMethods } from './methods'
 import { problem, problemFrom } from './problem'
 import { connectionRoutes } from './routes/connections'
+import { dashboardRoutes } from './routes/dashboard'
 import { eventRoutes, plainStreamEvents } from './routes/events'
 import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { publishRoutes } from './routes/publish'
+import { statsRoutes } from './routes/stats'
 import { streamRoutes } from './routes/streams'
 import { ticketRoutes } from './routes/tickets'
 import { wsRoutes } from './routes/ws'
@@ -61,6 +63,8 @@ export function createApp(d: AppDeps, version: string) {
     .use(connectionRoutes(d))
     .use(groupRoutes(d))
     .use(ticketRoutes(d))
+    .use(statsRoutes(d))
+    .use(dashboardRoutes())
   return app
 }
 

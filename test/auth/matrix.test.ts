@@ -147,6 +147,7 @@ const rows: Row[] = [
   { name: 'GET /v1/connections/{id}', send: get('/v1/connections/sse-none'), valid: adminOnly(404) },
   { name: 'DELETE /v1/connections/{id}', send: (_, h) => call(`${base}/v1/connections/sse-none`, { method: 'DELETE', headers: h }), valid: adminOnly(404) },
   { name: 'GET /metrics', send: get('/metrics'), valid: adminOnly(200) },
+  { name: 'GET /v1/stats (newest sample)', send: get('/v1/stats'), valid: adminOnly(200) },
   {
     name: 'POST /v1/tickets',
     send: (_, h) => call(`${base}/v1/tickets`, { method: 'POST', headers: json(h), body: JSON.stringify({ subscribe: ['team.7.job.*'] }) }),
@@ -155,6 +156,8 @@ const rows: Row[] = [
   { name: 'GET /healthz', send: get('/healthz'), valid: everyone(200), isOpen: true },
   { name: 'GET /readyz', send: get('/readyz'), valid: everyone(200), isOpen: true },
   { name: 'GET /docs', send: get('/docs'), valid: everyone(200), isOpen: true },
+  { name: 'GET / (dashboard)', send: get('/'), valid: everyone(200), isOpen: true },
+  { name: 'GET /ui/app.js', send: get('/ui/app.js'), valid: everyone(200), isOpen: true },
   { name: 'GET /docs/json', send: get('/docs/json'), valid: everyone(200), isOpen: true },
 ]
 

@@ -269,8 +269,8 @@ export async function waitSubscribed(url: string, pattern: string, stderr: () =>
 }
 
 /** POSTs a JSON body to a stream and returns status and parsed body. */
-export async function post(url: string, stream: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/v1/streams/${stream}/events`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, signal })
+export async function post(url: string, stream: string, body: unknown, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}/v1/streams/${stream}/events`, { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers }, signal })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined }
 }
