@@ -1,11 +1,13 @@
 import { type Config, flagOf, SETTINGS } from './config'
 
 // Shown on their own in the banner (or never: secrets), not among the changed settings.
-const OWN_FIELDS = new Set(['host', 'port', 'data', 'config', 'durability', 'tlsCert', 'tlsKey', 'jwtSecret', 'jwtKey', 'jwtAudience', 'jwtIssuer'])
+const OWN_FIELDS = new Set(['host', 'port', 'data', 'redis', 'config', 'durability', 'tlsCert', 'tlsKey', 'jwtSecret', 'jwtKey', 'jwtAudience', 'jwtIssuer'])
 
 /** The fields of the start-up line: where to reach the server, who may use it, where data goes, what differs from the defaults. */
 export function bannerFields(config: Config, url: string): Record<string, string> {
-  const fields: Record<string, string> = { url, docs: `${url}/docs`, auth: authMode(config), data: config.data, durability: config.durability }
+  const fields: Record<string, string> = { url, docs: `${url}/docs`, auth: authMode(config) }
+  if (config.redis) fields.redis = withoutPassword(config.redis)
+  else Object.assign(fields, { data: config.data, durability: config.durability })
   if (config.tlsCert) fields.tls = `${config.tlsCert} (SIGHUP reloads it)`
   if (config.config) fields.config = config.config
   const changed: string[] = []
@@ -27,4 +29,15 @@ function authMode(config: Config): string {
   if (config.jwtAudience) keys.push(`aud ${config.jwtAudience}`)
   if (config.jwtIssuer) keys.push(`iss ${config.jwtIssuer}`)
   return keys.join(', ')
+}
+
+/** The URL as it may be logged: a password is replaced by stars. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparsable URL)'
+  }
 }

@@ -17,7 +17,8 @@ const GiB = 1024 ** 3
 export const SETTINGS = {
   host: { schema: T.String({ minLength: 1 }), default: '127.0.0.1', help: 'address to listen on (0.0.0.0 for every interface)', value: 'ADDRESS' },
   port: int(0, 65535, 'TCP port (0 picks a free one)', 8080),
-  data: { schema: T.String({ minLength: 1 }), default: './data/ringcast.db', help: 'SQLite file, or :memory: to keep nothing on disk', value: 'FILE' },
+  data: { schema: T.String({ minLength: 1 }), default: './data/ringcast.db', help: 'SQLite file, or :memory: to keep nothing on disk (not used with --redis)', value: 'FILE' },
+  redis: { schema: T.String({ pattern: '^(redis|rediss|valkey|valkeys)://', title: 'a redis:// or rediss:// URL' }), help: 'share events, ids and groups with other nodes through this Redis (instead of the SQLite file)', value: 'URL' },
   config: { schema: T.String({ minLength: 1 }), help: 'JSON config file (settings plus per-pattern stream defaults)', value: 'FILE' },
   tlsCert: { schema: T.String({ minLength: 1 }), help: 'PEM certificate (chain): serve HTTPS and WSS on --port; SIGHUP reloads it', value: 'FILE' },
   tlsKey: { schema: T.String({ minLength: 1 }), help: 'PEM private key of --tls-cert', value: 'FILE' },
@@ -64,6 +65,7 @@ export interface Config {
   host: string
   port: number
   data: string
+  redis?: string
   config?: string
   ringSize: number
   heartbeat: number
@@ -126,7 +128,8 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
         continue
       }
       if (!(key in SETTINGS)) throw new ConfigError(`config file ${configPath}: unknown setting "${key}"`)
-      raw[key] = { value, source: `"${key}" in ${configPath}` }
+      // null leaves a setting unset: a file may list every key, with the ones not used as null.
+      if (value !== null) raw[key] = { value, source: `"${key}" in ${configPath}` }
     }
   }
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
@@ -161,7 +164,8 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
 
 // Never echoed in an error line: start-up output ends up in logs.
 function isSecret(name: string): boolean {
-  return name === 'jwtSecret'
+  // A Redis URL may hold a password.
+  return name === 'jwtSecret' || name === 'redis'
 }
 
 /** `--max-payload` → `maxPayload`; undefined for an unknown flag. */
@@ -187,6 +191,7 @@ function fromText(name: SettingName, text: string): unknown {
 }
 
 function describe(schema: TSchema): string {
+  if (typeof schema.title === 'string') return schema.title
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`
   if (schema.anyOf) return `one of ${schema.anyOf.map((s: TSchema) => s.const).join(', ')}`
   if (schema.type === 'array') return 'a comma-separated list'

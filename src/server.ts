@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Config } from './config'
-import { Hub } from './core/hub'
+import { Hub, type HubHooks, type HubOptions } from './core/hub'
+import type { EventLog } from './core/log'
 import { Groups } from './groups/groups'
 import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
@@ -17,6 +18,7 @@ import { Listener, readTls, type TlsFiles } from './listener'
 import { Logger } from './logger'
 import { Metrics } from './metrics'
 import { SqliteGroupLog } from './store/sqlite-group-log'
+import { RedisLog } from './store/redis/redis-log'
 import { SqliteLog } from './store/sqlite-log'
 import { type Connection, Connections, type ConnectionObserver } from './transports/connections'
 import { PollTransport } from './transports/poll'
@@ -48,10 +50,12 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const auth = createAuth(config)
   const tlsFiles = () => (config.tlsCert && config.tlsKey ? readTls(config.tlsCert, config.tlsKey) : undefined)
   const tls = tlsFiles()
-  const log = new SqliteLog({ path: config.data, durability: config.durability })
+  // With --redis the node keeps nothing a client depends on on local disk.
+  const sqlite = config.redis ? undefined : new SqliteLog({ path: config.data, durability: config.durability })
+  const log = sqlite ?? new RedisLog({ url: config.redis! })
   const metrics = new Metrics()
   const lifecycle = { isDraining: false }
-  const hub = await Hub.open(
+  const hub = await openHub(
     log,
     {
       defaults: { ringSize: config.ringSize, maxEvents: config.retentionEvents, maxAgeSeconds: config.retentionAge, ephemeral: false },
@@ -65,17 +69,19 @@ export async function startServer(config: Config, logger = new Logger(config.log
       pruned: (n) => (metrics.eventsPruned += n),
     },
   )
+  if (log instanceof RedisLog) for (const warning of await log.durabilityWarnings()) logger.warn(warning)
   // Consumer groups share the log's database file; leases still running at a restart are honoured.
-  const groupLog = new SqliteGroupLog(log.db)
-  const groups = new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
-  await groups.load()
+  const groupLog = sqlite && new SqliteGroupLog(sqlite.db)
+  const groups = groupLog && new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
+  await groups?.load()
   if (config.logEvents) hub.subscribe(new Selector([new Filter(['**'])]), new EventMirror(config.logFormat))
   const connections = new Connections(config, logger.isEnabled('debug') ? connectionLog(logger) : undefined)
+  hub.hooks.reloaded = () => connections.closeAll('the node reloaded from Redis: resume from your last id', 1012)
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
   // Bun's publish exists only once the app listens: WebSocket frames go through this from then on.
   let publishTo: (topic: string, frame: string) => number = () => 0
-  const consumers = new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns))
+  const consumers = groups && new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns))
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), (topic, frame) => publishTo(topic, frame), consumers)
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
@@ -89,7 +95,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
   port = listener.port
   publishTo = (topic, frame) => listener.publish(topic, frame)
-  hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups.heldFrom(stream) })
+  hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups?.heldFrom(stream) })
 
   let stopping: Promise<Drained> | undefined
   return {
@@ -109,12 +115,13 @@ export async function startServer(config: Config, logger = new Logger(config.log
         await hub.drain()
         connections.closeAll('server shutting down', 1001)
         // Push consumers' leases are released for redelivery; long-polling claims answer empty.
-        await groups.stop()
+        await groups?.stop()
         await Promise.race([closing, Bun.sleep(3000)])
         void listener.stop(true)
         await hub.drain()
-        log.checkpoint()
-        groupLog.close()
+        hub.detach()
+        sqlite?.checkpoint()
+        groupLog?.close()
         await log.close()
         return { ...drained, ms: Math.round(performance.now() - started) }
       })()),
@@ -132,6 +139,18 @@ function connectionLog(logger: Logger): ConnectionObserver {
 
 /** A bad key is a start-up error naming the setting. */
 export class AuthConfigError extends Error {}
+
+/** Redis could not be reached at start: a start-up error naming --redis (once running, the node waits for it instead). */
+export class RedisStartError extends Error {}
+
+async function openHub(log: EventLog, options: HubOptions, hooks: HubHooks): Promise<Hub> {
+  try {
+    return await Hub.open(log, options, hooks)
+  } catch (error) {
+    if (log instanceof RedisLog) throw new RedisStartError(`invalid --redis: cannot reach it (${(error as Error).message})`)
+    throw error
+  }
+}
 
 function createAuth(config: Config): Auth {
   let keyText: string | undefined

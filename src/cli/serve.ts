@@ -5,7 +5,7 @@ import { ConfigError, envNameOf, flagOf, loadConfig, SETTINGS } from '../config'
 import { guardProcess } from '../crash-guard'
 import { TlsError } from '../listener'
 import { Logger } from '../logger'
-import { AuthConfigError, startServer } from '../server'
+import { AuthConfigError, RedisStartError, startServer } from '../server'
 import { DataFileInUseError } from '../store/sqlite-log'
 import type { FlagSpec } from './args'
 import type { Command } from './command'
@@ -38,7 +38,7 @@ async function serve(flags: Record<string, string>, env: Record<string, string |
     throw error instanceof ConfigError ? new CliError(error.message) : error
   }
   const logger = new Logger(config.logLevel, config.logFormat)
-  if (config.data !== ':memory:') {
+  if (!config.redis && config.data !== ':memory:') {
     try {
       mkdirSync(dirname(config.data), { recursive: true })
     } catch (error) {
@@ -92,7 +92,7 @@ async function serve(flags: Record<string, string>, env: Record<string, string |
 
 /** One line naming the setting that kept the server from starting. */
 function startFailure(error: unknown, config: { data: string; host: string; port: number }): string {
-  if (error instanceof AuthConfigError || error instanceof TlsError) return error.message
+  if (error instanceof AuthConfigError || error instanceof TlsError || error instanceof RedisStartError) return error.message
   if (error instanceof DataFileInUseError) return `invalid --data ${config.data}: ${error.message}`
   const message = (error as Error).message ?? String(error)
   if (/EADDRINUSE|in use/i.test(message)) return `invalid --port ${config.port}: ${config.host}:${config.port} is already in use`

@@ -126,8 +126,13 @@ export class Pipeline {
     try {
       appended = await this.log.append(writes, nowMs, nowMs - this.dedupWindowSeconds * 1000)
     } catch (error) {
+      // An unreachable store says so itself (503, Retry-After); anything else is a failure worth a log line.
+      if (error instanceof RingcastError && error.code === 'unavailable') {
+        for (const p of writers) p.reject(error)
+        return
+      }
       this.hub.failed('the event log could not commit', error)
-      const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.')
+      const failure = new RingcastError('unavailable', `The event log could not commit: ${(error as Error).message}`, 'Nothing was stored; retry the publish.', { retryAfter: 1 })
       for (const p of writers) p.reject(failure)
       return
     }

@@ -1,3 +1,4 @@
+import { RingcastError } from '../core/errors'
 import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
@@ -23,7 +24,8 @@ export interface AppDeps {
   sse: SseTransport
   ws: WsTransport
   poll: PollTransport
-  groups: Groups
+  /** Consumer groups; not yet available with --redis. */
+  groups: Groups | undefined
   auth: Auth
   publishRate: PublishRate
   origins: Origins
@@ -85,6 +87,12 @@ export function authenticateBeforeParse(d: AppDeps) {
  */
 export function authenticate(d: AppDeps) {
   return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
+}
+
+/** The groups, or a 501 saying they are not available in this mode. */
+export function groupsOf(d: AppDeps): Groups {
+  if (!d.groups) throw new RingcastError('not_implemented', 'Consumer groups are not available with --redis in this version.', 'Run groups on a server with the SQLite log.')
+  return d.groups
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

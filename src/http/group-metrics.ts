@@ -13,7 +13,7 @@ export async function groupMetrics(d: AppDeps) {
   const redeliveries: Values = []
   const deadLetters: Values = []
   const gaps: Values = []
-  for (const g of d.groups.list()) {
+  for (const g of d.groups?.list() ?? []) {
     const s = await groupStats(d.hub, g)
     const label = { group: g.name }
     lag.push([label, s.lag])

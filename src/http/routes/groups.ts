@@ -3,7 +3,7 @@ import type { Delivery } from '../../groups/delivery'
 import type { Group } from '../../groups/group'
 import { groupStats } from '../../groups/group-stats'
 import type { Grants } from '../../auth/grants'
-import { type AppDeps, authenticate, authenticateBeforeParse, keepOpen, type ServerLike } from '../deps'
+import { type AppDeps, authenticate, authenticateBeforeParse, groupsOf, keepOpen, type ServerLike } from '../deps'
 import { AckBody, ClaimBody, ClaimResult, GroupBody, GroupInfo, GroupParams, NackBody, ReplayBody, ReplayResult, Settled, TermBody } from '../group-schemas'
 import { Problem } from '../schemas'
 
@@ -48,8 +48,8 @@ export function groupRoutes(d: AppDeps) {
   const admin = (grants: Grants) => d.auth.requireAdmin(grants)
   /** Workers need a token (not a ticket) whose subscribe grants cover every pattern the group reads. */
   const worker = (name: string, grants: Grants) => {
-    d.auth.requireWork(grants, name, d.groups.get(name)?.config.streams)
-    return d.groups.known(name)
+    d.auth.requireWork(grants, name, groupsOf(d).get(name)?.config.streams)
+    return groupsOf(d).known(name)
   }
   return new Elysia({ detail: { tags: ['groups'] } })
     .onParse(authenticateBeforeParse(d))
@@ -58,7 +58,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups',
       async ({ caller: { grants } }) => {
         admin(grants)
-        return { groups: await Promise.all(d.groups.list().map((g) => groupInfo(d, g))) }
+        return { groups: await Promise.all(groupsOf(d).list().map((g) => groupInfo(d, g))) }
       },
       { response: { 200: t.Object({ groups: t.Array(GroupInfo) }), ...problems }, detail: { summary: 'List consumer groups with their stats' } },
     )
@@ -66,7 +66,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       ({ params, caller: { grants } }) => {
         admin(grants)
-        return groupInfo(d, d.groups.known(params.group))
+        return groupInfo(d, groupsOf(d).known(params.group))
       },
       {
         params: GroupParams,
@@ -78,7 +78,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       ({ params, body, set, caller: { grants } }) => {
         admin(grants)
-        const { group, isNew } = d.groups.put(params.group, {
+        const { group, isNew } = groupsOf(d).put(params.group, {
           streams: body.streams,
           types: body.types,
           start: body.start,
@@ -105,8 +105,8 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       ({ params, set, caller: { grants } }) => {
         admin(grants)
-        d.groups.known(params.group)
-        d.groups.delete(params.group)
+        groupsOf(d).known(params.group)
+        groupsOf(d).delete(params.group)
         set.status = 204
       },
       { params: GroupParams, detail: { summary: 'Delete a group, its cursor and its leases', description: 'Its WebSocket consumers get `end`. The stream dlq.{group} stays.' } },
@@ -117,7 +117,7 @@ export function groupRoutes(d: AppDeps) {
         const name = params.group
         worker(name, grants)
         if (body.wait) keepOpen(server as ServerLike | null, request)
-        const deliveries = await d.groups.claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
+        const deliveries = await groupsOf(d).claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
         return new Response(claimJson(deliveries), { headers: json })
       },
       {
@@ -140,7 +140,7 @@ export function groupRoutes(d: AppDeps) {
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
         worker(name, grants)
-        return d.groups.ack(name, body.consumer ?? null, body.ids)
+        return groupsOf(d).ack(name, body.consumer ?? null, body.ids)
       },
       { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Acknowledge: done with these events', description: 'Written to SQLite before the answer: an acked event never comes back. Ids not held are listed in `notHeld`, not taken.' } },
     )
@@ -149,7 +149,7 @@ export function groupRoutes(d: AppDeps) {
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
         worker(name, grants)
-        return d.groups.nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
+        return groupsOf(d).nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
       },
       { params: GroupParams, body: NackBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give back: redeliver after `delay` seconds', description: 'The attempt counts; an event at its last attempt goes to dlq.{group} instead.' } },
     )
@@ -158,7 +158,7 @@ export function groupRoutes(d: AppDeps) {
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
         worker(name, grants)
-        const { deadlineMs, ...settled } = await d.groups.extend(name, body.consumer ?? null, body.ids)
+        const { deadlineMs, ...settled } = await groupsOf(d).extend(name, body.consumer ?? null, body.ids)
         return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
       },
       { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Still working: push the deadline to ackTimeout from now' } },
@@ -168,7 +168,7 @@ export function groupRoutes(d: AppDeps) {
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
         worker(name, grants)
-        return d.groups.term(name, body.consumer ?? null, body.ids, body.reason)
+        return groupsOf(d).term(name, body.consumer ?? null, body.ids, body.reason)
       },
       { params: GroupParams, body: TermBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give up: straight to dead letters', description: 'Answered once the dead letters are committed to dlq.{group}.' } },
     )
@@ -176,8 +176,8 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/dlq/replay',
       ({ params, body, caller: { grants } }) => {
         admin(grants)
-        const group = d.groups.known(params.group)
-        return d.groups.deadLetters.replay(group, body?.ids)
+        const group = groupsOf(d).known(params.group)
+        return groupsOf(d).deadLetters.replay(group, body?.ids)
       },
       {
         params: GroupParams,

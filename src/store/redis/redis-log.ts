@@ -133,6 +133,16 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     return 0
   }
 
+  /** What in Redis's configuration breaks the promise of a durable acknowledgement, one line each. */
+  async durabilityWarnings(): Promise<string[]> {
+    const config = (await this.client.send('CONFIG', ['GET', '*'])) as Record<string, string>
+    const warnings: string[] = []
+    if (config.appendonly !== 'yes') warnings.push('Redis runs without AOF (appendonly no): acknowledged events are lost if Redis restarts; set appendonly yes')
+    else if (config.appendfsync === 'no') warnings.push('Redis AOF is never fsynced (appendfsync no): a power loss can take acknowledged events; use everysec or always')
+    if (config['maxmemory-policy'] !== 'noeviction') warnings.push(`Redis may evict keys (maxmemory-policy ${config['maxmemory-policy']}): history and dedup keys can vanish; set maxmemory-policy noeviction`)
+    return warnings
+  }
+
   follow(position: string, handlers: FollowHandlers): { stop(): void } {
     let isStopped = false
     const run = async () => {
