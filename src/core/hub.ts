@@ -32,6 +32,8 @@ export interface HubHooks {
   pruned?(events: number): void
   /** The hub started again from the shared log: live connections should end so their clients resume. */
   reloaded?(): void
+  /** A `signal` change of a shared log, in log order with the events around it. */
+  signal?(name: string): void
 }
 
 /**
@@ -317,6 +319,9 @@ export class Hub {
           state.counted(change.stats)
           break
         }
+        case 'signal':
+          this.hooks.signal?.(change.name)
+          break
       }
     }
     deliver()

@@ -69,6 +69,8 @@ export type Change =
   | { kind: 'stream'; record: StreamRecord }
   | { kind: 'delete'; stream: string }
   | { kind: 'prune'; stream: string; throughId: number; removed: number; stats: StreamStats }
+  /** Something outside the event log changed (a consumer group's state): nodes are told, in log order, through a hook. */
+  | { kind: 'signal'; name: string }
 
 /** What `append` did: an outcome per write, and the changes it committed, in log order. */
 export interface Appended {

@@ -50,6 +50,8 @@ export function changeOf(entry: Entry): Change {
       return { kind: 'stream', record: recordOf(f.v) }
     case 'x':
       return { kind: 'delete', stream: f.v }
+    case 'g':
+      return { kind: 'signal', name: f.v }
     default:
       return pruneOf(f.s, f.v)
   }
