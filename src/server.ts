@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs'
 import type { Config } from './config'
 import { Hub, type HubHooks, type HubOptions } from './core/hub'
 import type { EventLog } from './core/log'
+import type { ConsumerGroups } from './groups/consumer-groups'
 import { Groups } from './groups/groups'
+import { SharedGroups } from './groups/shared/shared-groups'
 import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
@@ -18,6 +20,7 @@ import { Listener, readTls, type TlsFiles } from './listener'
 import { Logger } from './logger'
 import { Metrics } from './metrics'
 import { SqliteGroupLog } from './store/sqlite-group-log'
+import { RedisGroupStore } from './store/redis/redis-group-store'
 import { RedisLog } from './store/redis/redis-log'
 import { SqliteLog } from './store/sqlite-log'
 import { type Connection, Connections, type ConnectionObserver } from './transports/connections'
@@ -70,18 +73,31 @@ export async function startServer(config: Config, logger = new Logger(config.log
     },
   )
   if (log instanceof RedisLog) for (const warning of await log.durabilityWarnings()) logger.warn(warning)
-  // Consumer groups share the log's database file; leases still running at a restart are honoured.
+  const groupErrors = (message: string, error: unknown) => logger.error(message, { error: String((error as Error)?.message ?? error) })
+  // On SQLite, groups share the log's database file; leases still running at a restart are honoured.
   const groupLog = sqlite && new SqliteGroupLog(sqlite.db)
-  const groups = groupLog && new Groups(hub, groupLog, (message, error) => logger.error(message, { error: String((error as Error)?.message ?? error) }))
-  await groups?.load()
+  const localGroups = groupLog && new Groups(hub, groupLog, groupErrors)
+  // With --redis, every node works every group through Redis; other nodes' changes arrive as signals.
+  const groupStore = config.redis ? new RedisGroupStore({ url: config.redis }) : undefined
+  const sharedGroups = groupStore && new SharedGroups(hub, groupStore, groupErrors)
+  const groups: ConsumerGroups = (localGroups ?? sharedGroups)!
+  await (localGroups ?? sharedGroups)!.load()
+  hub.hooks.signal = (name) => sharedGroups?.signal(name)
   if (config.logEvents) hub.subscribe(new Selector([new Filter(['**'])]), new EventMirror(config.logFormat))
   const connections = new Connections(config, logger.isEnabled('debug') ? connectionLog(logger) : undefined)
-  hub.hooks.reloaded = () => connections.closeAll('the node reloaded from Redis: resume from your last id', 1012)
+  hub.hooks.reloaded = () => {
+    connections.closeAll('the node reloaded from Redis: resume from your last id', 1012)
+    sharedGroups?.reload().catch((error) => groupErrors('reading groups after a reload failed', error))
+  }
   const sse = new SseTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, retryMs: 1000 })
   const publishRate = new PublishRate(config.publishRate)
   // Bun's publish exists only once the app listens: WebSocket frames go through this from then on.
   let publishTo: (topic: string, frame: string) => number = () => 0
-  const consumers = groups && new WsConsumers(groups, (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns))
+  const consumers = new WsConsumers(
+    groups,
+    (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns),
+    (client) => connections.get(client.id) === client,
+  )
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), (topic, frame) => publishTo(topic, frame), consumers)
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
@@ -95,7 +111,8 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
   port = listener.port
   publishTo = (topic, frame) => listener.publish(topic, frame)
-  hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups?.heldFrom(stream) })
+  // Shared groups' holds are read by the Redis pruner itself (rc:gh), in the same atomic step as the delete.
+  hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: localGroups && ((stream) => localGroups.heldFrom(stream)) })
 
   let stopping: Promise<Drained> | undefined
   return {
@@ -115,13 +132,14 @@ export async function startServer(config: Config, logger = new Logger(config.log
         await hub.drain()
         connections.closeAll('server shutting down', 1001)
         // Push consumers' leases are released for redelivery; long-polling claims answer empty.
-        await groups?.stop()
+        await groups.stop()
         await Promise.race([closing, Bun.sleep(3000)])
         void listener.stop(true)
         await hub.drain()
         hub.detach()
         sqlite?.checkpoint()
         groupLog?.close()
+        await groupStore?.close()
         await log.close()
         return { ...drained, ms: Math.round(performance.now() - started) }
       })()),

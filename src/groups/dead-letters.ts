@@ -3,8 +3,6 @@ import type { Event } from '../core/event'
 import { Filter } from '../core/filter'
 import type { Hub } from '../core/hub'
 import { streamNameProblem } from '../core/pattern'
-import type { Delivery } from './delivery'
-import type { Group } from './group'
 
 /** What a replay did, per dead letter (ids of events in `dlq.{group}`). */
 export interface ReplayResult {
@@ -13,26 +11,45 @@ export interface ReplayResult {
   notFound: number[]
 }
 
+/** The group a dead letter belongs to: its name, its DLQ stream, what it reads and its incarnation. */
+export interface LetterGroup {
+  readonly name: string
+  readonly dlqStream: string
+  readonly filter: Filter
+  readonly config: { readonly createdMs: number }
+}
+
+/** A delivery on its way to the DLQ: the event, the attempts it had and why it failed. */
+export interface Letter {
+  readonly id: number
+  readonly event: Event
+  readonly attempt: number
+  readonly reason: string | null
+}
+
+/** What the group's keeper does around a dead letter. */
+export interface LetterHooks<G, L> {
+  /** The letters are committed to the DLQ stream: settle them (awaited before `bury` resolves). */
+  buried(group: G, letters: L[]): void | Promise<void>
+  /** Whether a letter whose append failed still waits for it (it is then tried again). */
+  isDead(group: G, letter: L): boolean
+}
+
 // One replay request reads at most this many dead letters; call again for the rest.
 const MAX_REPLAY = 10_000
 
-/**
- * The dead-letter stream `dlq.{group}`: a normal stream of `dead_letter` events whose data is
- * `{event, attempts, reason}`. Appends are idempotent (keyed by group incarnation and event id),
- * so a dead letter re-sent after a crash is not stored twice.
- */
-export class DeadLetters {
+export class DeadLetters<G extends LetterGroup, L extends Letter> {
   private readonly inFlight = new Set<Promise<void>>()
-  private readonly burying = new WeakSet<Delivery>()
+  private readonly burying = new WeakSet<L>()
 
   constructor(
     private readonly hub: Hub,
-    private readonly onBuried: (group: Group, d: Delivery) => void,
+    private readonly hooks: LetterHooks<G, L>,
     private readonly onError: (message: string, error: unknown) => void,
   ) {}
 
-  /** Appends the deliveries to the group's DLQ stream; resolves once committed and settled (retried on failure). */
-  bury(group: Group, dead: readonly Delivery[]): Promise<void> {
+  /** Appends the letters to the group's DLQ stream; resolves once committed and settled (retried on failure). */
+  bury(group: G, dead: readonly L[]): Promise<void> {
     const fresh = dead.filter((d) => !this.burying.has(d))
     if (fresh.length === 0) return Promise.resolve()
     for (const d of fresh) this.burying.add(d)
@@ -42,16 +59,14 @@ export class DeadLetters {
       data: { event: JSON.parse(d.event.json), attempts: d.attempt, reason: d.reason },
     }))
     const done: Promise<void> = this.hub.publish(group.dlqStream, items).then(
-      () => {
-        for (const d of fresh) {
-          this.burying.delete(d)
-          this.onBuried(group, d)
-        }
+      async () => {
+        for (const d of fresh) this.burying.delete(d)
+        await this.hooks.buried(group, fresh)
       },
       (error) => {
         for (const d of fresh) this.burying.delete(d)
         this.onError(`dead letters to ${group.dlqStream} failed; retrying in 1 s`, error)
-        const retry = setTimeout(() => void this.bury(group, fresh.filter((d) => group.pending.get(d.id) === d)), 1000)
+        const retry = setTimeout(() => void this.bury(group, fresh.filter((d) => this.hooks.isDead(group, d))), 1000)
         retry.unref?.()
       },
     )
@@ -69,7 +84,7 @@ export class DeadLetters {
    * Republishes dead letters (all retained, or those ids) to their original streams: same type, data and
    * correlationId, new ids, key `replay-{dead letter id}` so replaying one twice within the dedup window stores it once.
    */
-  async replay(group: Group, ids?: readonly number[]): Promise<ReplayResult> {
+  async replay(group: LetterGroup, ids?: readonly number[]): Promise<ReplayResult> {
     const want = ids ? new Set(ids) : null
     const letters: Event[] = []
     const filter = new Filter([group.dlqStream], ['dead_letter'])
@@ -94,7 +109,7 @@ export class DeadLetters {
     return result
   }
 
-  private async republish(group: Group, letter: Event): Promise<{ stream: string; id: number; duplicate: boolean }> {
+  private async republish(group: LetterGroup, letter: Event): Promise<{ stream: string; id: number; duplicate: boolean }> {
     const envelope = letter.envelope()
     const original = (envelope.data as { event?: { id?: unknown; stream?: unknown; type?: unknown; data?: unknown; correlationId?: unknown } } | null)?.event
     if (!original || typeof original.stream !== 'string' || streamNameProblem(original.stream) || typeof original.type !== 'string') {
@@ -111,6 +126,6 @@ export class DeadLetters {
 }
 
 /** The key a group's dead letter is stored under: tied to the group's incarnation and the event, so a re-sent letter is stored once. */
-function letterKey(group: Group, eventId: number): string {
+function letterKey(group: LetterGroup, eventId: number): string {
   return `${group.config.createdMs}-${eventId}`
 }

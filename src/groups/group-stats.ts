@@ -13,7 +13,7 @@ export interface GroupStats {
 }
 
 // A consumer that holds nothing and has not been seen for this long drops off the list.
-const FORGET_MS = 3600_000
+export const FORGET_MS = 3600_000
 
 export async function groupStats(hub: Hub, group: Group, nowMs = Date.now()): Promise<GroupStats> {
   let waiting = 0

@@ -2,11 +2,13 @@ import { RingcastError } from '../core/errors'
 import type { Event } from '../core/event'
 import type { Hub } from '../core/hub'
 import { assertPattern } from '../core/pattern'
-import { DeadLetters } from './dead-letters'
+import type { Claimed, ConsumerGroups, GroupView, PushHandle } from './consumer-groups'
+import { DeadLetters, type ReplayResult } from './dead-letters'
 import { Delivery, type Settled } from './delivery'
 import { Group } from './group'
 import type { DeliveryRecord, GroupLog } from './group-log'
-import { assertGroupName, createdConfig, type GroupSpec, type PushConsumer, updatedConfig } from './live'
+import { groupStats } from './group-stats'
+import { assertGroupName, createdConfig, type GroupSpec, updatedConfig } from './live'
 import { type LiveContext, LiveGroup } from './live-group'
 
 /**
@@ -14,9 +16,9 @@ import { type LiveContext, LiveGroup } from './live-group'
  * comes back past its deadline, and goes to `dlq.{group}` after its last attempt.
  * Every change is written to the GroupLog before a claim or settlement is answered.
  */
-export class Groups {
+export class Groups implements ConsumerGroups {
   private readonly live = new Map<string, LiveGroup>()
-  readonly deadLetters: DeadLetters
+  readonly deadLetters: DeadLetters<Group, Delivery>
   private readonly context: LiveContext
   private isStopped = false
   private rotation = 0
@@ -26,12 +28,15 @@ export class Groups {
     private readonly log: GroupLog,
     private readonly onError: (message: string, error: unknown) => void = () => {},
   ) {
-    this.deadLetters = new DeadLetters(
+    this.deadLetters = new DeadLetters<Group, Delivery>(
       hub,
-      (group, d) => {
-        const live = this.live.get(group.name)
-        // A letter of a group deleted (and perhaps made again) since settles nothing.
-        if (live?.group === group) live.buried(d)
+      {
+        buried: (group, letters) => {
+          const live = this.live.get(group.name)
+          // A letter of a group deleted (and perhaps made again) since settles nothing.
+          if (live?.group === group) for (const d of letters) live.buried(d)
+        },
+        isDead: (group, d) => group.pending.get(d.id) === d,
       },
       onError,
     )
@@ -66,21 +71,27 @@ export class Groups {
     }
   }
 
-  list(): Group[] {
-    return [...this.live.values()].map((l) => l.group).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  async list(): Promise<GroupView[]> {
+    const groups = [...this.live.values()].map((l) => l.group).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    return Promise.all(groups.map((g) => this.viewOf(g)))
   }
 
-  get(name: string): Group | undefined {
-    return this.live.get(name)?.group
+  async view(name: string): Promise<GroupView> {
+    return this.viewOf(this.entry(name).group)
   }
 
-  /** The group, or not_found. */
-  known(name: string): Group {
-    return this.entry(name).group
+  async patterns(name: string): Promise<readonly string[] | undefined> {
+    return this.live.get(name)?.group.config.streams
   }
 
   /** Creates or updates a group; `start` is read only at creation. */
-  put(name: string, spec: GroupSpec): { group: Group; isNew: boolean } {
+  async put(name: string, spec: GroupSpec): Promise<{ view: GroupView; isNew: boolean }> {
+    const { group, isNew } = this.change(name, spec)
+    return { view: await this.viewOf(group), isNew }
+  }
+
+  /** The group as created or updated (the write is done when it returns). */
+  private change(name: string, spec: GroupSpec): { group: Group; isNew: boolean } {
     assertGroupName(name)
     for (const p of spec.streams ?? []) assertPattern(p)
     const existing = this.live.get(name)
@@ -103,7 +114,7 @@ export class Groups {
   }
 
   /** Forgets a group, its cursor and its leases; its consumers are let go. The DLQ stream stays. */
-  delete(name: string): boolean {
+  async delete(name: string): Promise<boolean> {
     const live = this.live.get(name)
     if (!live) return false
     this.live.delete(name)
@@ -113,7 +124,7 @@ export class Groups {
   }
 
   /** Up to `max` deliveries for `consumer`; with `waitMs`, waits until something is ready (or the wait ends). */
-  claim(name: string, consumer: string, max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+  claim(name: string, consumer: string, max: number, waitMs: number, signal?: AbortSignal): Promise<Claimed[]> {
     return this.entry(name).claim(consumer, max, waitMs, signal)
   }
 
@@ -138,8 +149,12 @@ export class Groups {
   }
 
   /** A push consumer with `max` credit; `send` gets each delivery, `ended` is called if the group is deleted. */
-  consume(name: string, consumer: string, max: number, send: (d: Delivery) => void, ended: () => void): PushConsumer {
+  async consume(name: string, consumer: string, max: number, send: (d: Claimed) => void, ended: () => void): Promise<PushHandle> {
     return this.entry(name).consume(consumer, max, send, ended)
+  }
+
+  replay(name: string, ids?: readonly number[]): Promise<ReplayResult> {
+    return this.deadLetters.replay(this.entry(name).group, ids)
   }
 
   /** Smallest unsettled id of `stream` over every group (retention keeps it). */
@@ -166,6 +181,10 @@ export class Groups {
     if (!live) throw new RingcastError('not_found', `No group "${name}".`, 'Create it with PUT /v1/groups/{group}.')
     if (this.isStopped) throw new RingcastError('unavailable', 'The server is shutting down.', 'Retry on the restarted server.')
     return live
+  }
+
+  private async viewOf(g: Group): Promise<GroupView> {
+    return { ...g.record(), ...(await groupStats(this.hub, g)) }
   }
 
   private attach(group: Group): LiveGroup {

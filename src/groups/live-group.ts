@@ -12,7 +12,7 @@ import { Pusher, type Waiter } from './live'
 export interface LiveContext {
   readonly hub: Hub
   readonly log: GroupLog
-  readonly deadLetters: DeadLetters
+  readonly deadLetters: DeadLetters<Group, Delivery>
   onError(message: string, error: unknown): void
   /** Whether the server is shutting down. */
   isStopped(): boolean

@@ -1,9 +1,8 @@
-import { RingcastError } from '../core/errors'
 import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
 import type { Hub } from '../core/hub'
-import type { Groups } from '../groups/groups'
+import type { ConsumerGroups } from '../groups/consumer-groups'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
 import type { Connections } from '../transports/connections'
@@ -24,8 +23,8 @@ export interface AppDeps {
   sse: SseTransport
   ws: WsTransport
   poll: PollTransport
-  /** Consumer groups; not yet available with --redis. */
-  groups: Groups | undefined
+  /** Consumer groups: on SQLite, or shared through Redis with --redis. */
+  groups: ConsumerGroups
   auth: Auth
   publishRate: PublishRate
   origins: Origins
@@ -87,12 +86,6 @@ export function authenticateBeforeParse(d: AppDeps) {
  */
 export function authenticate(d: AppDeps) {
   return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
-}
-
-/** The groups, or a 501 saying they are not available in this mode. */
-export function groupsOf(d: AppDeps): Groups {
-  if (!d.groups) throw new RingcastError('not_implemented', 'Consumer groups are not available with --redis in this version.', 'Run groups on a server with the SQLite log.')
-  return d.groups
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

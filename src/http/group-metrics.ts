@@ -1,4 +1,3 @@
-import { groupStats } from '../groups/group-stats'
 import type { AppDeps } from './deps'
 
 type Values = [Record<string, string> | null, number][]
@@ -13,17 +12,16 @@ export async function groupMetrics(d: AppDeps) {
   const redeliveries: Values = []
   const deadLetters: Values = []
   const gaps: Values = []
-  for (const g of d.groups?.list() ?? []) {
-    const s = await groupStats(d.hub, g)
-    const label = { group: g.name }
+  for (const s of await d.groups.list()) {
+    const label = { group: s.name }
     lag.push([label, s.lag])
     pending.push([label, s.pending])
     inFlight.push([label, s.inFlight])
     ackRate.push([label, s.acksPerSecond])
-    acks.push([label, g.counters.acks])
-    redeliveries.push([label, g.counters.redeliveries])
-    deadLetters.push([label, g.counters.deadLetters])
-    gaps.push([label, g.counters.gaps])
+    acks.push([label, s.counters.acks])
+    redeliveries.push([label, s.counters.redeliveries])
+    deadLetters.push([label, s.counters.deadLetters])
+    gaps.push([label, s.counters.gaps])
   }
   return {
     ringcast_group_lag: { help: 'Matching events not yet delivered to any consumer of the group.', values: lag },

@@ -15,11 +15,11 @@ export interface SettleResult {
   notHeld: number[]
 }
 
-/** What the WebSocket protocol needs from consumer groups (groups/Groups implements it). */
+/** What the WebSocket protocol needs from consumer groups (both implementations of groups/ConsumerGroups fit it). */
 export interface GroupsPort {
-  /** The group, or undefined. */
-  get(group: string): { config: { streams: string[] } } | undefined
-  consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): { close(): void }
+  /** The patterns the group reads, or undefined when there is no such group. */
+  patterns(group: string): Promise<readonly string[] | undefined>
+  consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): Promise<{ close(): void }>
   ack(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
   nack(group: string, consumer: string | null, ids: readonly number[], delaySec?: number): Promise<SettleResult>
   extend(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
@@ -36,24 +36,36 @@ export class WsConsumers {
     private readonly groups: GroupsPort,
     /** Throws unless the socket may work the group (`patterns` undefined: no such group). */
     private readonly authorize: (client: WsClient, group: string, patterns: readonly string[] | undefined) => void,
+    /** Whether the socket is still open (it may close while the group is looked up). */
+    private readonly isOpen: (client: WsClient) => boolean,
   ) {}
 
   consume(client: WsClient, frame: WsConsume): void {
     client.checkSub(frame.sub)
-    this.authorize(client, frame.group, this.groups.get(frame.group)?.config.streams)
     const sub = frame.sub
     const prefix = `{"op":"delivery","sub":${JSON.stringify(sub)},"event":`
     const consumer = frame.consumer ?? client.id
-    // Deliveries start in a later microtask, so `ok` always comes first.
-    const handle = this.groups.consume(
-      frame.group,
-      consumer,
-      frame.max ?? 1,
-      (d) => client.deliver(`${prefix}${d.event.json},"attempt":${d.attempt},"deadline":"${new Date(d.deadlineMs).toISOString()}"}`),
-      () => client.consumeEnded(sub),
-    )
-    client.addConsumer(sub, { group: frame.group, consumer, close: () => handle.close() })
-    client.reply({ op: 'ok', sub })
+    void (async () => {
+      this.authorize(client, frame.group, await this.groups.patterns(frame.group))
+      // Deliveries start in a later turn, so `ok` always comes first.
+      const handle = await this.groups.consume(
+        frame.group,
+        consumer,
+        frame.max ?? 1,
+        (d) => client.deliver(`${prefix}${d.event.json},"attempt":${d.attempt},"deadline":"${new Date(d.deadlineMs).toISOString()}"}`),
+        () => client.consumeEnded(sub),
+      )
+      try {
+        // The sub id may have been taken, or the socket closed, while the group was looked up.
+        if (!this.isOpen(client)) throw new RingcastError('bad_request', 'The socket closed.')
+        client.checkSub(sub)
+      } catch (error) {
+        handle.close()
+        throw error
+      }
+      client.addConsumer(sub, { group: frame.group, consumer, close: () => handle.close() })
+      client.reply({ op: 'ok', sub })
+    })().catch((error) => client.error({ sub }, error))
   }
 
   /** ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error. */
@@ -73,7 +85,7 @@ export class WsConsumers {
       }
     }
     void (async () => {
-      if (!this.groups.get(frame.group)) throw new RingcastError('not_found', `No group "${frame.group}".`)
+      if (!(await this.groups.patterns(frame.group))) throw new RingcastError('not_found', `No group "${frame.group}".`)
       let left = frame.ids
       for (const c of mine) {
         if (left.length === 0) break

@@ -14,14 +14,14 @@ afterEach(async () => {
 test('a letter without the group\'s own key, or naming a stream the group does not read, is not replayed', async () => {
   fx = await HubFixture.create()
   const groups = new Groups(fx.hub, new SqliteGroupLog(fx.log.db))
-  const { group } = groups.put('acme', { streams: ['billing.*'], start: 'latest' })
+  const { view: group } = await groups.put('acme', { streams: ['billing.*'], start: 'latest' })
   const letter = (key: string, id: number, stream: string) => ({ type: 'dead_letter', key, data: { event: { id, stream, type: 'x', data: 1 }, attempts: 1, reason: 'r' } })
   const [forged, outside, genuine] = await fx.hub.publish('dlq.acme', [
     letter('guessed-key', 6, 'billing.1'),
     letter(`${group.config.createdMs}-8`, 8, 'admin.commands'),
     letter(`${group.config.createdMs}-7`, 7, 'billing.1'),
   ])
-  const result = await groups.deadLetters.replay(group)
+  const result = await groups.replay('acme')
   expect(result.failed.map((f) => [f.deadLetter, f.code])).toEqual([
     [forged.duplicate ? 0 : forged.event.id, 'forbidden'],
     [outside.duplicate ? 0 : outside.event.id, 'forbidden'],

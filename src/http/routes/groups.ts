@@ -1,44 +1,43 @@
 import { Elysia, t } from 'elysia'
-import type { Delivery } from '../../groups/delivery'
-import type { Group } from '../../groups/group'
-import { groupStats } from '../../groups/group-stats'
+import { RingcastError } from '../../core/errors'
+import type { Claimed, GroupView } from '../../groups/consumer-groups'
 import type { Grants } from '../../auth/grants'
-import { type AppDeps, authenticate, authenticateBeforeParse, groupsOf, keepOpen, type ServerLike } from '../deps'
+import { type AppDeps, authenticate, authenticateBeforeParse, keepOpen, type ServerLike } from '../deps'
 import { AckBody, ClaimBody, ClaimResult, GroupBody, GroupInfo, GroupParams, NackBody, ReplayBody, ReplayResult, Settled, TermBody } from '../group-schemas'
 import { Problem } from '../schemas'
 
 const json = { 'Content-Type': 'application/json' }
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export async function groupInfo(d: AppDeps, g: Group) {
-  const s = await groupStats(d.hub, g)
-  const c = g.config
+/** A group's view as the API shows it. */
+export function groupInfo(s: GroupView) {
+  const c = s.config
   return {
-    group: g.name,
+    group: s.name,
     streams: c.streams,
     types: c.types,
     start: c.start,
     ackTimeout: c.ackTimeoutSec,
     maxDeliveries: c.maxDeliveries,
     ordering: c.ordering,
-    dlq: g.dlqStream,
+    dlq: `dlq.${s.name}`,
     createdAt: iso(c.createdMs),
-    cursor: g.cursor,
+    cursor: s.cursor,
     lag: s.lag,
     pending: s.pending,
     inFlight: s.inFlight,
     consumers: s.consumers.map((x) => ({ consumer: x.consumer, inFlight: x.inFlight, lastSeen: x.lastSeenMs === null ? null : iso(x.lastSeenMs) })),
-    acks: g.counters.acks,
+    acks: s.counters.acks,
     acksPerSecond: s.acksPerSecond,
-    redeliveries: g.counters.redeliveries,
-    deadLetters: g.counters.deadLetters,
-    gaps: g.counters.gaps,
-    lastGap: g.counters.lastGap && { after: g.counters.lastGap.after, firstId: g.counters.lastGap.firstId, time: iso(g.counters.lastGap.timeMs) },
+    redeliveries: s.counters.redeliveries,
+    deadLetters: s.counters.deadLetters,
+    gaps: s.counters.gaps,
+    lastGap: s.counters.lastGap && { after: s.counters.lastGap.after, firstId: s.counters.lastGap.firstId, time: iso(s.counters.lastGap.timeMs) },
   }
 }
 
 /** The claim answer, splicing in each event's encoded envelope. */
-function claimJson(deliveries: readonly Delivery[]): string {
+function claimJson(deliveries: readonly Claimed[]): string {
   return `{"deliveries":[${deliveries.map((x) => `{"event":${x.event.json},"attempt":${x.attempt},"deadline":"${iso(x.deadlineMs)}"}`).join(',')}]}`
 }
 
@@ -46,11 +45,9 @@ const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 export function groupRoutes(d: AppDeps) {
   const admin = (grants: Grants) => d.auth.requireAdmin(grants)
+  const groups = d.groups
   /** Workers need a token (not a ticket) whose subscribe grants cover every pattern the group reads. */
-  const worker = (name: string, grants: Grants) => {
-    d.auth.requireWork(grants, name, groupsOf(d).get(name)?.config.streams)
-    return groupsOf(d).known(name)
-  }
+  const worker = async (name: string, grants: Grants) => d.auth.requireWork(grants, name, await groups.patterns(name))
   return new Elysia({ detail: { tags: ['groups'] } })
     .onParse(authenticateBeforeParse(d))
     .derive(authenticate(d))
@@ -58,15 +55,15 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups',
       async ({ caller: { grants } }) => {
         admin(grants)
-        return { groups: await Promise.all(groupsOf(d).list().map((g) => groupInfo(d, g))) }
+        return { groups: (await groups.list()).map(groupInfo) }
       },
       { response: { 200: t.Object({ groups: t.Array(GroupInfo) }), ...problems }, detail: { summary: 'List consumer groups with their stats' } },
     )
     .get(
       '/v1/groups/:group',
-      ({ params, caller: { grants } }) => {
+      async ({ params, caller: { grants } }) => {
         admin(grants)
-        return groupInfo(d, groupsOf(d).known(params.group))
+        return groupInfo(await groups.view(params.group))
       },
       {
         params: GroupParams,
@@ -76,9 +73,9 @@ export function groupRoutes(d: AppDeps) {
     )
     .put(
       '/v1/groups/:group',
-      ({ params, body, set, caller: { grants } }) => {
+      async ({ params, body, set, caller: { grants } }) => {
         admin(grants)
-        const { group, isNew } = groupsOf(d).put(params.group, {
+        const { view, isNew } = await groups.put(params.group, {
           streams: body.streams,
           types: body.types,
           start: body.start,
@@ -87,7 +84,7 @@ export function groupRoutes(d: AppDeps) {
           ordering: body.ordering,
         })
         set.status = isNew ? 201 : 200
-        return groupInfo(d, group)
+        return groupInfo(view)
       },
       {
         params: GroupParams,
@@ -103,10 +100,9 @@ export function groupRoutes(d: AppDeps) {
     )
     .delete(
       '/v1/groups/:group',
-      ({ params, set, caller: { grants } }) => {
+      async ({ params, set, caller: { grants } }) => {
         admin(grants)
-        groupsOf(d).known(params.group)
-        groupsOf(d).delete(params.group)
+        if (!(await groups.delete(params.group))) throw new RingcastError('not_found', `No group "${params.group}".`, 'Create it with PUT /v1/groups/{group}.')
         set.status = 204
       },
       { params: GroupParams, detail: { summary: 'Delete a group, its cursor and its leases', description: 'Its WebSocket consumers get `end`. The stream dlq.{group} stays.' } },
@@ -115,9 +111,9 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/claim',
       async ({ params, body, request, server, caller: { grants } }) => {
         const name = params.group
-        worker(name, grants)
+        await worker(name, grants)
         if (body.wait) keepOpen(server as ServerLike | null, request)
-        const deliveries = await groupsOf(d).claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
+        const deliveries = await groups.claim(name, body.consumer, body.max ?? 1, (body.wait ?? 0) * 1000, request.signal)
         return new Response(claimJson(deliveries), { headers: json })
       },
       {
@@ -127,7 +123,7 @@ export function groupRoutes(d: AppDeps) {
           summary: 'Claim deliveries (pull)',
           description:
             'Up to `max` events, each now held by `consumer` alone until its `deadline` (ackTimeout from now): released ones first, then new ones. ' +
-            'With `wait`, an empty answer waits up to that many seconds and returns the moment something is ready. The lease is written to SQLite before the answer.',
+            'With `wait`, an empty answer waits up to that many seconds and returns the moment something is ready (on any node). The lease is stored (SQLite, or Redis with --redis) before the answer.',
           responses: {
             200: { description: 'Deliveries (possibly none).', content: { 'application/json': { schema: ClaimResult as never } } },
             404: { description: 'Unknown group.', content: { 'application/problem+json': { schema: Problem as never } } },
@@ -139,17 +135,17 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/ack',
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        worker(name, grants)
-        return groupsOf(d).ack(name, body.consumer ?? null, body.ids)
+        await worker(name, grants)
+        return groups.ack(name, body.consumer ?? null, body.ids)
       },
-      { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Acknowledge: done with these events', description: 'Written to SQLite before the answer: an acked event never comes back. Ids not held are listed in `notHeld`, not taken.' } },
+      { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Acknowledge: done with these events', description: 'Stored before the answer: an acked event never comes back. Ids not held are listed in `notHeld`, not taken.' } },
     )
     .post(
       '/v1/groups/:group/nack',
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        worker(name, grants)
-        return groupsOf(d).nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
+        await worker(name, grants)
+        return groups.nack(name, body.consumer ?? null, body.ids, body.delay ?? 0)
       },
       { params: GroupParams, body: NackBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give back: redeliver after `delay` seconds', description: 'The attempt counts; an event at its last attempt goes to dlq.{group} instead.' } },
     )
@@ -157,8 +153,8 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/extend',
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        worker(name, grants)
-        const { deadlineMs, ...settled } = await groupsOf(d).extend(name, body.consumer ?? null, body.ids)
+        await worker(name, grants)
+        const { deadlineMs, ...settled } = await groups.extend(name, body.consumer ?? null, body.ids)
         return { ...settled, ...(settled.ok.length > 0 && { deadline: iso(deadlineMs) }) }
       },
       { params: GroupParams, body: AckBody, response: { 200: Settled, ...problems }, detail: { summary: 'Still working: push the deadline to ackTimeout from now' } },
@@ -167,8 +163,8 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/term',
       async ({ params, body, caller: { grants } }) => {
         const name = params.group
-        worker(name, grants)
-        return groupsOf(d).term(name, body.consumer ?? null, body.ids, body.reason)
+        await worker(name, grants)
+        return groups.term(name, body.consumer ?? null, body.ids, body.reason)
       },
       { params: GroupParams, body: TermBody, response: { 200: Settled, ...problems }, detail: { summary: 'Give up: straight to dead letters', description: 'Answered once the dead letters are committed to dlq.{group}.' } },
     )
@@ -176,8 +172,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group/dlq/replay',
       ({ params, body, caller: { grants } }) => {
         admin(grants)
-        const group = groupsOf(d).known(params.group)
-        return groupsOf(d).deadLetters.replay(group, body?.ids)
+        return groups.replay(params.group, body?.ids)
       },
       {
         params: GroupParams,

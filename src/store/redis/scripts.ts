@@ -7,6 +7,8 @@
 //   rc:k:{gen}:{s}:{key}  "id:timeMs" of the event first stored under an idempotency key (expires with the window)
 //   rc:s:{s}        the stream's history, entries "<id>-0" (none for ephemeral streams)
 //   rc:log          every change in order, entries "<id>-0" for events, "<last id>-<n>" for the rest
+//                   (k=g entries are consumer groups' signals, written by group-scripts.ts)
+//   rc:gh:{s}       consumer groups' lowest unsettled id in stream s (see group-lua.ts): retention keeps it
 
 /** Ids and times go through '%.0f': Lua's tostring writes large numbers as 1e+15. */
 const HELPERS = `
@@ -147,12 +149,15 @@ return cjson.encode({seq = redis.call('GET', 'rc:seq') or '0', epoch = epoch, po
 
 /**
  * Retention for one stream: ARGV stream, keep, before ms, batch, below id, rc:log length to keep.
- * Deletes the oldest entries past `keep` or older than `before` (never id >= below), records it in
+ * Deletes the oldest entries past `keep` or older than `before` (never id >= below, nor at or after
+ * an id a consumer group holds: read here, so no node's claim slips between check and delete), records it in
  * rc:log and in the stream's record, and returns JSON {removed, through, events, first, firstMs, last} or nil.
  */
 export const PRUNE = `${HELPERS}
 local stream, keep, before, batch, below, logKeep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local key = 'rc:s:' .. stream
+local held = redis.call('ZRANGE', 'rc:gh:' .. stream, 0, 0, 'WITHSCORES')[2]
+if held and tonumber(held) < below then below = tonumber(held) end
 local len = redis.call('XLEN', key)
 local entries = redis.call('XRANGE', key, '-', '+', 'COUNT', batch)
 local through, removed = 0, 0

@@ -1,0 +1,380 @@
+import { RingcastError } from '../../core/errors'
+import type { Event } from '../../core/event'
+import type { Feed, Subscriber } from '../../core/feed'
+import { Filter, Selector } from '../../core/filter'
+import type { Hub } from '../../core/hub'
+import type { Claimed, PushHandle } from '../consumer-groups'
+import type { GroupConfig } from '../group-log'
+import type { HandedOut, SettleOp, SharedGroupStore, StoredGroup, Upkeep } from './group-store'
+import { ReadAhead } from './read-ahead'
+import { UnreadCount } from './unread'
+
+/** What a group's keeper on this node shares with the others. */
+export interface SharedContext {
+  readonly hub: Hub
+  readonly store: SharedGroupStore
+  /** Publishes the letters of what the store found dead, then settles them there. */
+  bury(group: SharedGroup, dead: readonly HandedOut[]): Promise<void>
+  /** The store says the group is gone (or another incarnation): this keeper must go. */
+  gone(group: SharedGroup): void
+  /** Reads the group's config again (the store answered with another version). */
+  refresh(name: string): Promise<unknown>
+  /** Keeps a background operation so that a stop waits for it. */
+  track(work: Promise<unknown>): void
+  onError(message: string, error: unknown): void
+  isStopped(): boolean
+  nextRotation(): number
+}
+
+interface Waiter {
+  readonly consumer: string
+  readonly max: number
+  isTaking: boolean
+  isLeaving: boolean
+  done(deliveries: Claimed[]): void
+}
+
+/** A WebSocket consumer on this node: what it holds (id → attempt) is its used credit. */
+class Pusher implements PushHandle {
+  readonly held = new Map<number, number>()
+  isClosed = false
+  constructor(
+    readonly consumer: string,
+    readonly max: number,
+    readonly send: (d: Claimed) => void,
+    readonly ended: () => void,
+    private readonly onClose: (p: Pusher) => void,
+  ) {}
+
+  close(): void {
+    if (this.isClosed) return
+    this.isClosed = true
+    this.onClose(this)
+  }
+}
+
+// Claim rounds when other nodes keep moving the cursor; after that the claim answers with what it has.
+const MAX_ROUNDS = 6
+// Under ordering "stream" a claim proposes this many more events than it may hand out (they wait behind their streams).
+const ORDERED_EXTRA = 32
+// Ticks of one group on one node are at least this far apart.
+const MIN_TICK_MS = 20
+
+/**
+ * One shared group as this node keeps it: its config, the page of events it proposes, its waiting
+ * claims and push consumers, and a timer. The store decides every lease; this node wakes its
+ * consumers on events it applies, on other nodes' signals, and when a lease or delayed release is due.
+ */
+export class SharedGroup {
+  config: GroupConfig
+  version: string
+  filter: Filter
+  readonly dlqStream: string
+  cursor = 0
+  readonly unread: UnreadCount
+  private readonly waiters: Waiter[] = []
+  private readonly pushers: Pusher[] = []
+  private readonly ahead: ReadAhead
+  private feed: Feed
+  private readonly waker: Subscriber
+  private taking: Promise<unknown> = Promise.resolve()
+  private wakes = 0
+  private isScheduled = false
+  private isDispatching = false
+  private isDirty = false
+  private isDetached = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private timerAtMs = Number.POSITIVE_INFINITY
+  private lastCheckMs = Date.now()
+  private lastTickMs = 0
+  /** The store's clock minus this node's. */
+  private offsetMs = 0
+
+  constructor(
+    readonly name: string,
+    stored: StoredGroup,
+    private readonly context: SharedContext,
+  ) {
+    this.config = stored.config
+    this.version = stored.version
+    this.filter = new Filter(stored.config.streams, stored.config.types)
+    this.dlqStream = `dlq.${name}`
+    this.unread = new UnreadCount(context.hub)
+    this.ahead = new ReadAhead(context.hub, () => this)
+    this.waker = {
+      connections: 0,
+      deliver: () => this.wake(false),
+      end: () => {},
+    }
+    this.feed = context.hub.subscribe(new Selector([this.filter]), this.waker)
+    this.arm(null)
+  }
+
+  /** The stored config changed (same incarnation): read and wake on what it says now. */
+  reconfigure(stored: StoredGroup): void {
+    this.config = stored.config
+    this.version = stored.version
+    this.filter = new Filter(stored.config.streams, stored.config.types)
+    this.ahead.reset()
+    this.context.hub.unsubscribe(this.feed, this.waker)
+    this.feed = this.context.hub.subscribe(new Selector([this.filter]), this.waker)
+    this.wake(true)
+  }
+
+  /** Something may be ready: new matching events here, or another node's release (`isSignal`). */
+  wake(isSignal: boolean): void {
+    this.wakes++
+    if (this.waiters.length > 0 || (this.pushers.length > 0 && (isSignal || this.hasCredit))) this.schedule()
+  }
+
+  /** Lets everything go: timer, subscription, waiting claims (answered empty), push consumers (ended). */
+  detach(): void {
+    this.isDetached = true
+    clearTimeout(this.timer)
+    this.context.hub.unsubscribe(this.feed, this.waker)
+    for (const w of this.waiters.splice(0)) w.done([])
+    for (const p of this.pushers.splice(0)) {
+      p.isClosed = true
+      p.ended()
+    }
+  }
+
+  /** At shutdown: push consumers' leases come back, long-polls answer empty, the timer stops. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer)
+    for (const w of this.waiters.splice(0)) w.done([])
+    await Promise.all([...this.pushers].map((p) => this.release(p)))
+    this.context.hub.unsubscribe(this.feed, this.waker)
+  }
+
+  /** Up to `max` deliveries for `consumer`; with `waitMs`, waits until something is ready (or the wait ends). */
+  async claim(consumer: string, max: number, waitMs: number, signal?: AbortSignal): Promise<Claimed[]> {
+    const wakes = this.wakes
+    const got = await this.take(consumer, max, null)
+    if (got.length > 0 || waitMs <= 0 || signal?.aborted || this.isStopped) return got
+    return new Promise((resolve) => {
+      const finish = (deliveries: Claimed[]) => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', leave)
+        resolve(deliveries)
+      }
+      const waiter: Waiter = { consumer, max, isTaking: false, isLeaving: false, done: finish }
+      const leave = () => {
+        // A claim under way for it answers it, so nothing it takes is stranded.
+        if (waiter.isTaking) return void (waiter.isLeaving = true)
+        const at = this.waiters.indexOf(waiter)
+        if (at >= 0) this.waiters.splice(at, 1)
+        finish([])
+      }
+      const timer = setTimeout(leave, waitMs)
+      signal?.addEventListener('abort', leave)
+      this.waiters.push(waiter)
+      // Woken while the first claim was under way: that claim may not have seen what woke it.
+      if (this.wakes !== wakes) this.schedule()
+    })
+  }
+
+  /** ack / nack / extend / term; what push consumers here no longer hold frees their credit. */
+  async settle(consumer: string | null, ids: readonly number[], op: SettleOp): Promise<{ ok: number[]; notHeld: number[]; deadlineMs: number }> {
+    const r = await this.context.store.settle(this.name, consumer, ids, op)
+    if (r.kind === 'missing') throw this.missing()
+    if (op.op !== 'extend' && r.ok.length > 0 && this.pushers.length > 0) {
+      for (const p of this.pushers) if (consumer === null || p.consumer === consumer) for (const id of r.ok) p.held.delete(id)
+      this.schedule()
+    }
+    await this.upkept(r)
+    return { ok: r.ok, notHeld: r.notHeld, deadlineMs: r.deadlineMs }
+  }
+
+  /** A push consumer with `max` credit. */
+  consume(consumer: string, max: number, send: (d: Claimed) => void, ended: () => void): PushHandle {
+    const pusher = new Pusher(consumer, max, send, ended, (p) => this.context.track(this.release(p)))
+    this.pushers.push(pusher)
+    this.schedule()
+    return pusher
+  }
+
+  private get isStopped(): boolean {
+    return this.isDetached || this.context.isStopped()
+  }
+
+  private get isOrdered(): boolean {
+    return this.config.ordering === 'stream'
+  }
+
+  private get hasCredit(): boolean {
+    return this.pushers.some((p) => p.held.size < p.max)
+  }
+
+  private missing(): RingcastError {
+    this.context.gone(this)
+    return new RingcastError('not_found', `No group "${this.name}".`, 'Create it with PUT /v1/groups/{group}.')
+  }
+
+  /** One claim at a time per group on this node: they would only race each other for the same cursor. */
+  private take(consumer: string, n: number, pusher: Pusher | null): Promise<Claimed[]> {
+    const run = this.taking.then(() => this.takeNow(consumer, n, pusher))
+    this.taking = run.catch(() => {})
+    return run
+  }
+
+  private async takeNow(consumer: string, n: number, pusher: Pusher | null): Promise<Claimed[]> {
+    if (this.isStopped || pusher?.isClosed) return []
+    const out: HandedOut[] = []
+    const proposed = new Map<number, Event>()
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const max = pusher ? pusher.max : n - out.length
+      const ahead = await this.ahead.after(this.cursor)
+      const proposals = ahead.events.slice(0, this.isOrdered ? max + ORDERED_EXTRA : max)
+      const end = proposals.length === ahead.events.length ? ahead.end : proposals[proposals.length - 1].id
+      const r = await this.context.store.claim(this.name, {
+        consumer,
+        max,
+        version: this.version,
+        cursor: this.cursor,
+        proposals: proposals.map((e) => ({ id: e.id, stream: e.stream })),
+        end,
+        gap: ahead.gap,
+        held: pusher ? [...pusher.held] : [],
+      })
+      if (r.kind === 'missing') throw this.missing()
+      if (r.kind === 'stale') {
+        await this.context.refresh(this.name)
+        if (this.isStopped) throw this.missing()
+        continue
+      }
+      for (const e of proposals) proposed.set(e.id, e)
+      this.cursor = r.cursor
+      this.context.track(this.upkept(r))
+      if (pusher) {
+        for (const id of r.gone) pusher.held.delete(id)
+        for (const d of r.deliveries) pusher.held.set(d.id, d.attempt)
+      }
+      out.push(...r.deliveries)
+      const isFull = pusher ? pusher.held.size >= pusher.max : out.length >= n
+      // Moved by another node: read on from where it is. All taken: read the next page, if this node has one.
+      if (isFull || (!r.isMoved && (r.cursor < end || end >= this.context.hub.lastId))) break
+    }
+    if (pusher?.isClosed && out.length > 0) {
+      await this.context.store.release(this.name, consumer, out.map((d) => [d.id, d.attempt]))
+      return []
+    }
+    return this.resolve(out, proposed, pusher)
+  }
+
+  /** The events of what was handed out: proposed ones are known, released ones are read (ring first). */
+  private async resolve(handed: HandedOut[], known: Map<number, Event>, pusher: Pusher | null): Promise<Claimed[]> {
+    const unknown = new Map<string, number[]>()
+    for (const d of handed) if (!known.has(d.id)) unknown.set(d.stream, [...(unknown.get(d.stream) ?? []), d.id])
+    for (const [stream, ids] of unknown) for (const e of await this.context.hub.events(stream, ids)) known.set(e.id, e)
+    const lost = handed.filter((d) => !known.has(d.id)).map((d) => d.id)
+    if (lost.length > 0) {
+      // The stream was deleted, or was ephemeral: say so as a gap, and never hand these out again.
+      for (const id of lost) pusher?.held.delete(id)
+      await this.context.store.forget(this.name, this.config.createdMs, lost)
+    }
+    return handed.filter((d) => known.has(d.id)).map((d) => ({ event: known.get(d.id)!, attempt: d.attempt, deadlineMs: d.deadlineMs }))
+  }
+
+  private schedule(): void {
+    if (this.isScheduled || this.isStopped) return
+    this.isScheduled = true
+    setImmediate(() => void this.dispatch().catch((error) => this.context.onError('group dispatch failed', error)))
+  }
+
+  /** Serves waiting claims, then push consumers; a wake during a dispatch runs it once more. */
+  private async dispatch(): Promise<void> {
+    this.isScheduled = false
+    if (this.isDispatching) return void (this.isDirty = true)
+    this.isDispatching = true
+    try {
+      do {
+        this.isDirty = false
+        await this.serve()
+      } while (this.isDirty && !this.isStopped)
+    } finally {
+      this.isDispatching = false
+    }
+  }
+
+  private async serve(): Promise<void> {
+    while (this.waiters.length > 0 && !this.isStopped) {
+      const w = this.waiters[0]
+      w.isTaking = true
+      const got = await this.take(w.consumer, w.max, null).catch((error) => {
+        this.context.onError('group claim failed', error)
+        return []
+      })
+      w.isTaking = false
+      if (got.length === 0 && !w.isLeaving) break
+      const at = this.waiters.indexOf(w)
+      if (at >= 0) this.waiters.splice(at, 1)
+      w.done(got)
+    }
+    const pushers = [...this.pushers]
+    const first = pushers.length > 0 ? this.context.nextRotation() % pushers.length : 0
+    for (let i = 0; i < pushers.length && !this.isStopped; i++) {
+      const p = pushers[(first + i) % pushers.length]
+      if (p.isClosed) continue
+      const hadCredit = p.held.size < p.max
+      const got = await this.take(p.consumer, p.max, p)
+      for (const d of got) p.send(d)
+      // A consumer with room got nothing: nothing is ready for the rest either.
+      if (got.length === 0 && hadCredit) break
+    }
+  }
+
+  /** A push consumer went away: what it holds comes back at once (attempt counted). */
+  private async release(p: Pusher): Promise<void> {
+    const at = this.pushers.indexOf(p)
+    if (at >= 0) this.pushers.splice(at, 1)
+    const held = [...p.held]
+    p.held.clear()
+    if (held.length === 0 || this.isDetached) return
+    try {
+      const u = await this.context.store.release(this.name, p.consumer, held)
+      if (u) await this.upkept(u)
+    } catch (error) {
+      this.context.onError('releasing a push consumer failed; its leases come back at their deadline', error)
+    }
+  }
+
+  /** After a store operation: its clock, the next time to look, and the letters of what it found dead. */
+  private upkept(u: Upkeep): Promise<void> {
+    this.offsetMs = u.nowMs - Date.now()
+    this.lastCheckMs = Date.now()
+    this.arm(u.nextDueMs)
+    return u.dead.length > 0 ? this.context.bury(this, u.dead) : Promise.resolve()
+  }
+
+  /**
+   * The timer: at the next due time the store reported, and at the latest one ackTimeout after the last
+   * look (a lease another node hands out after that look cannot come due before then).
+   */
+  private arm(nextDueMs: number | null): void {
+    if (this.isStopped) return
+    const recheck = this.lastCheckMs + this.config.ackTimeoutSec * 1000
+    const due = nextDueMs === null ? recheck : Math.min(nextDueMs - this.offsetMs, recheck)
+    const at = Math.max(due, this.lastTickMs + MIN_TICK_MS)
+    if (this.timer !== undefined && this.timerAtMs <= at) return
+    clearTimeout(this.timer)
+    this.timerAtMs = at
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - Date.now()) + 1)
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined
+    this.timerAtMs = Number.POSITIVE_INFINITY
+    this.lastTickMs = Date.now()
+    if (this.isStopped) return
+    try {
+      const u = await this.context.store.tick(this.name)
+      if (!u) return this.context.gone(this)
+      await this.upkept(u)
+      if (this.waiters.length > 0 || this.pushers.length > 0) this.schedule()
+    } catch (error) {
+      this.context.onError('group upkeep failed; retrying in 1 s', error)
+      this.arm(Date.now() + this.offsetMs + 1000)
+    }
+  }
+}
