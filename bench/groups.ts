@@ -1,7 +1,8 @@
 // Consumer-group bench: 4 consumers drain a preloaded backlog (claim+ack throughput), then
 // publish→first-delivery latency with consumers waiting (pull long-poll and WebSocket push), then
 // claim and ack latency with 100 000 leases pending (claimed, not acked) against none.
-// usage: bun bench/groups.ts [--quick] [--source]
+// usage: bun bench/groups.ts [--quick] [--source] [--redis]   (--redis: the node keeps groups in a redis-server of its own)
+import { TestRedis } from '../test/helpers/redis-server.ts'
 import { Histogram } from './gen/histogram.ts'
 import { startRingcast } from './servers/ringcast.ts'
 
@@ -14,7 +15,9 @@ const LEASES = isQuick ? 10_000 : 100_000
 const PROBES = isQuick ? 100 : 500
 const PROBE_MAX = 10
 
-const server = await startRingcast({ fromSource: process.argv.includes('--source') })
+// AOF fsynced every second, as a production Redis behind ringcast would run.
+const redis = process.argv.includes('--redis') ? await TestRedis.start({ appendfsync: 'everysec' }) : undefined
+const server = await startRingcast({ fromSource: process.argv.includes('--source'), args: redis && ['--redis', redis.url] })
 const base = server.spec.base
 const wsBase = base.replace('http', 'ws')
 
@@ -173,7 +176,7 @@ async function leases(): Promise<void> {
 }
 
 try {
-  console.log(`groups bench (${isQuick ? 'quick' : 'full'}): ${server.description}`)
+  console.log(`groups bench (${isQuick ? 'quick' : 'full'}): ${server.description}${redis ? `, groups and events in ${(await redis.cli('INFO', 'server')).match(/redis_version:\S+/)?.[0]} (AOF everysec)` : ', SQLite'}`)
   await drain('pull')
   await drain('push')
   await latency('pull')
@@ -181,4 +184,5 @@ try {
   await leases()
 } finally {
   await server.stop()
+  await redis?.stop()
 }

@@ -6,8 +6,8 @@ import { freePort, type Server, waitReady } from './server.ts'
 const ROOT = new URL('../..', import.meta.url).pathname
 const BINARY = join(ROOT, 'dist/ringcast')
 
-/** Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file. */
-export async function startRingcast(opts: { fromSource: boolean }): Promise<Server> {
+/** Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file (and `args`). */
+export async function startRingcast(opts: { fromSource: boolean; args?: string[] }): Promise<Server> {
   let cmd: string[]
   let description: string
   if (opts.fromSource) {
@@ -25,7 +25,7 @@ export async function startRingcast(opts: { fromSource: boolean }): Promise<Serv
   const dir = mkdtempSync(join(tmpdir(), 'ringcast-bench-'))
   const port = await freePort()
   const logPath = join(dir, 'server.log')
-  const proc = Bun.spawn([...cmd, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', join(dir, 'bench.db'),
+  const proc = Bun.spawn([...cmd, 'serve', ...(opts.args ?? []), '--host', '127.0.0.1', '--port', String(port), '--data', join(dir, 'bench.db'),
     // The bench opens thousands of connections from one address; the defaults are for real clients.
     '--max-connections', '100000', '--max-connections-per-client', '100000'], {
     cwd: dir, stdio: ['ignore', Bun.file(logPath), Bun.file(join(dir, 'server.err'))],

@@ -85,7 +85,8 @@ export class WsConsumers {
       }
     }
     void (async () => {
-      if (!(await this.groups.patterns(frame.group))) throw new RingcastError('not_found', `No group "${frame.group}".`)
+      // Applied in this turn when the socket consumes the group; else only the answer differs (not_found or not_held).
+      if (mine.length === 0 && !(await this.groups.patterns(frame.group))) throw new RingcastError('not_found', `No group "${frame.group}".`)
       let left = frame.ids
       for (const c of mine) {
         if (left.length === 0) break

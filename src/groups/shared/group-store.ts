@@ -59,6 +59,8 @@ export type ClaimOutcome =
       isMoved: boolean
       /** Ids of `held` the consumer no longer holds (settled elsewhere, or past their deadline). */
       gone: number[]
+      /** Deliveries nobody holds that wait to go (some perhaps behind their stream). */
+      ready: number
     })
 
 export type SettleOp = { op: 'ack' } | { op: 'nack'; delayMs: number } | { op: 'extend' } | { op: 'term'; reason: string }
@@ -83,6 +85,8 @@ export interface StoredStats {
   /** Read but never delivered (waiting behind their stream). */
   fresh: number
   held: number
+  /** Matching events the group has read since it was created. */
+  read: number
   /** Held count by consumer. */
   holders: Record<string, number>
   /** Last seen (store time) by consumer. */

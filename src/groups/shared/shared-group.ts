@@ -6,7 +6,7 @@ import type { Hub } from '../../core/hub'
 import type { Claimed, PushHandle } from '../consumer-groups'
 import type { GroupConfig } from '../group-log'
 import type { HandedOut, SettleOp, SharedGroupStore, StoredGroup, Upkeep } from './group-store'
-import { ReadAhead } from './read-ahead'
+import { type Ahead, ReadAhead } from './read-ahead'
 import { UnreadCount } from './unread'
 
 /** What a group's keeper on this node shares with the others. */
@@ -24,6 +24,11 @@ export interface SharedContext {
   onError(message: string, error: unknown): void
   isStopped(): boolean
   nextRotation(): number
+}
+
+/** New events a claim proposes, read after `from` (where the node expects the group's cursor to be). */
+interface Offer extends Ahead {
+  from: number
 }
 
 interface Waiter {
@@ -70,6 +75,7 @@ export class SharedGroup {
   version: string
   filter: Filter
   readonly dlqStream: string
+  /** Where the group's cursor will be once the claims this node sent are taken. */
   cursor = 0
   readonly unread: UnreadCount
   private readonly waiters: Waiter[] = []
@@ -77,11 +83,17 @@ export class SharedGroup {
   private readonly ahead: ReadAhead
   private feed: Feed
   private readonly waker: Subscriber
-  private taking: Promise<unknown> = Promise.resolve()
+  private offering: Promise<unknown> = Promise.resolve()
+  /** Whether the store may hold released deliveries ready to go (as its last answer or a signal says). */
+  private mayHaveReady = true
+  /** Signals so far: an answer sent before the latest one may not have seen what it announced. */
+  private signals = 0
   private wakes = 0
   private isScheduled = false
   private isDispatching = false
   private isDirty = false
+  /** Something changed elsewhere (a signal, a tick): push consumers' held lists are checked against the store. */
+  private isUnsure = false
   private isDetached = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private timerAtMs = Number.POSITIVE_INFINITY
@@ -124,6 +136,11 @@ export class SharedGroup {
   /** Something may be ready: new matching events here, or another node's release (`isSignal`). */
   wake(isSignal: boolean): void {
     this.wakes++
+    if (isSignal) {
+      this.signals++
+      this.isUnsure = true
+      this.mayHaveReady = true
+    }
     if (this.waiters.length > 0 || (this.pushers.length > 0 && (isSignal || this.hasCredit))) this.schedule()
   }
 
@@ -150,7 +167,7 @@ export class SharedGroup {
   /** Up to `max` deliveries for `consumer`; with `waitMs`, waits until something is ready (or the wait ends). */
   async claim(consumer: string, max: number, waitMs: number, signal?: AbortSignal): Promise<Claimed[]> {
     const wakes = this.wakes
-    const got = await this.take(consumer, max, null)
+    const got = await this.take(consumer, max, null, false)
     if (got.length > 0 || waitMs <= 0 || signal?.aborted || this.isStopped) return got
     return new Promise((resolve) => {
       const finish = (deliveries: Claimed[]) => {
@@ -178,9 +195,10 @@ export class SharedGroup {
   async settle(consumer: string | null, ids: readonly number[], op: SettleOp): Promise<{ ok: number[]; notHeld: number[]; deadlineMs: number }> {
     const r = await this.context.store.settle(this.name, consumer, ids, op)
     if (r.kind === 'missing') throw this.missing()
-    if (op.op !== 'extend' && r.ok.length > 0 && this.pushers.length > 0) {
+    if (op.op !== 'extend' && r.ok.length > 0) {
       for (const p of this.pushers) if (consumer === null || p.consumer === consumer) for (const id of r.ok) p.held.delete(id)
-      this.schedule()
+      // Credit freed here, and perhaps work: a nack releases, an ack under ordering "stream" lets the next go.
+      this.wake(op.op === 'nack' || this.isOrdered)
     }
     await this.upkept(r)
     return { ok: r.ok, notHeld: r.notHeld, deadlineMs: r.deadlineMs }
@@ -211,40 +229,43 @@ export class SharedGroup {
     return new RingcastError('not_found', `No group "${this.name}".`, 'Create it with PUT /v1/groups/{group}.')
   }
 
-  /** One claim at a time per group on this node: they would only race each other for the same cursor. */
-  private take(consumer: string, n: number, pusher: Pusher | null): Promise<Claimed[]> {
-    const run = this.taking.then(() => this.takeNow(consumer, n, pusher))
-    this.taking = run.catch(() => {})
-    return run
-  }
-
-  private async takeNow(consumer: string, n: number, pusher: Pusher | null): Promise<Claimed[]> {
+  /**
+   * Up to `n` deliveries (a push consumer: up to its credit). A push consumer's held list is checked against the
+   * store when `isChecked`; else its credit is as this node knows it. `isWoken`: a dispatch, which asks the store
+   * only when there is something to offer or something may have been released (a claim always asks).
+   */
+  private async take(consumer: string, n: number, pusher: Pusher | null, isWoken: boolean, isChecked = false): Promise<Claimed[]> {
     if (this.isStopped || pusher?.isClosed) return []
     const out: HandedOut[] = []
     const proposed = new Map<number, Event>()
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const max = pusher ? pusher.max : n - out.length
-      const ahead = await this.ahead.after(this.cursor)
-      const proposals = ahead.events.slice(0, this.isOrdered ? max + ORDERED_EXTRA : max)
-      const end = proposals.length === ahead.events.length ? ahead.end : proposals[proposals.length - 1].id
+      const check = isChecked && round === 0
+      const max = pusher ? pusher.max - (check ? 0 : pusher.held.size) : n - out.length
+      const offer = await this.offer(max)
+      if (offer.events.length === 0 && !this.mayHaveReady && !check && (isWoken || round > 0)) break
+      const signals = this.signals
       const r = await this.context.store.claim(this.name, {
         consumer,
         max,
         version: this.version,
-        cursor: this.cursor,
-        proposals: proposals.map((e) => ({ id: e.id, stream: e.stream })),
-        end,
-        gap: ahead.gap,
-        held: pusher ? [...pusher.held] : [],
+        cursor: offer.from,
+        proposals: offer.events.map((e) => ({ id: e.id, stream: e.stream })),
+        end: offer.end,
+        gap: offer.gap,
+        held: pusher && check ? [...pusher.held] : [],
       })
       if (r.kind === 'missing') throw this.missing()
       if (r.kind === 'stale') {
+        this.cursor = offer.from
         await this.context.refresh(this.name)
         if (this.isStopped) throw this.missing()
         continue
       }
-      for (const e of proposals) proposed.set(e.id, e)
-      this.cursor = r.cursor
+      for (const e of offer.events) proposed.set(e.id, e)
+      const isTaken = !r.isMoved && r.cursor >= offer.end
+      // Not all taken (moved by another node, or enough without them): offer from where the group is.
+      if (!isTaken) this.cursor = r.cursor
+      if (signals === this.signals) this.mayHaveReady = r.ready > 0
       this.context.track(this.upkept(r))
       if (pusher) {
         for (const id of r.gone) pusher.held.delete(id)
@@ -252,14 +273,31 @@ export class SharedGroup {
       }
       out.push(...r.deliveries)
       const isFull = pusher ? pusher.held.size >= pusher.max : out.length >= n
-      // Moved by another node: read on from where it is. All taken: read the next page, if this node has one.
-      if (isFull || (!r.isMoved && (r.cursor < end || end >= this.context.hub.lastId))) break
+      if (isFull || (isTaken && offer.end >= this.context.hub.lastId) || (!isTaken && !r.isMoved)) break
     }
     if (pusher?.isClosed && out.length > 0) {
       await this.context.store.release(this.name, consumer, out.map((d) => [d.id, d.attempt]))
       return []
     }
     return this.resolve(out, proposed, pusher)
+  }
+
+  /**
+   * The next new events to propose, from where the group will be once the claims already sent are taken:
+   * claims go out back to back on one connection, so Redis runs them in that order and each finds the
+   * cursor its offer was made from. One that does not (another node moved it) takes none of its offer.
+   */
+  private offer(max: number): Promise<Offer> {
+    const run = this.offering.then(async (): Promise<Offer> => {
+      const from = this.cursor
+      const ahead = await this.ahead.after(from)
+      const events = ahead.events.slice(0, Math.max(0, this.isOrdered ? max + ORDERED_EXTRA : max))
+      const end = events.length === ahead.events.length ? ahead.end : events.length > 0 ? events[events.length - 1].id : from
+      this.cursor = end
+      return { from, events, end, ...(ahead.gap && { gap: ahead.gap }) }
+    })
+    this.offering = run.catch(() => {})
+    return run
   }
 
   /** The events of what was handed out: proposed ones are known, released ones are read (ring first). */
@@ -301,7 +339,7 @@ export class SharedGroup {
     while (this.waiters.length > 0 && !this.isStopped) {
       const w = this.waiters[0]
       w.isTaking = true
-      const got = await this.take(w.consumer, w.max, null).catch((error) => {
+      const got = await this.take(w.consumer, w.max, null, true).catch((error) => {
         this.context.onError('group claim failed', error)
         return []
       })
@@ -311,17 +349,16 @@ export class SharedGroup {
       if (at >= 0) this.waiters.splice(at, 1)
       w.done(got)
     }
-    const pushers = [...this.pushers]
-    const first = pushers.length > 0 ? this.context.nextRotation() % pushers.length : 0
-    for (let i = 0; i < pushers.length && !this.isStopped; i++) {
-      const p = pushers[(first + i) % pushers.length]
-      if (p.isClosed) continue
-      const hadCredit = p.held.size < p.max
-      const got = await this.take(p.consumer, p.max, p)
-      for (const d of got) p.send(d)
-      // A consumer with room got nothing: nothing is ready for the rest either.
-      if (got.length === 0 && hadCredit) break
-    }
+    const isChecked = this.isUnsure
+    this.isUnsure = false
+    // All at once (their claims go out back to back), starting with a different one each time.
+    const first = this.pushers.length > 0 ? this.context.nextRotation() % this.pushers.length : 0
+    const turn = [...this.pushers.slice(first), ...this.pushers.slice(0, first)].filter((p) => isChecked || p.held.size < p.max)
+    await Promise.all(
+      turn.map(async (p) => {
+        for (const d of await this.take(p.consumer, p.max, p, true, isChecked)) p.send(d)
+      }),
+    )
   }
 
   /** A push consumer went away: what it holds comes back at once (attempt counted). */
@@ -334,6 +371,7 @@ export class SharedGroup {
     try {
       const u = await this.context.store.release(this.name, p.consumer, held)
       if (u) await this.upkept(u)
+      this.wake(true)
     } catch (error) {
       this.context.onError('releasing a push consumer failed; its leases come back at their deadline', error)
     }
@@ -371,7 +409,7 @@ export class SharedGroup {
       const u = await this.context.store.tick(this.name)
       if (!u) return this.context.gone(this)
       await this.upkept(u)
-      if (this.waiters.length > 0 || this.pushers.length > 0) this.schedule()
+      this.wake(true)
     } catch (error) {
       this.context.onError('group upkeep failed; retrying in 1 s', error)
       this.arm(Date.now() + this.offsetMs + 1000)

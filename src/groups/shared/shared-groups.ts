@@ -79,7 +79,7 @@ export class SharedGroups implements ConsumerGroups {
     const s = await this.store.stats(name)
     if (!s) throw this.notFound(name)
     const { config } = s.group
-    const unread = await group.unread.count(group, s.group.version, s.cursor)
+    const unread = await group.unread.count(group, s.group.version, s.cursor, s.read)
     const names = [...new Set([...Object.keys(s.holders), ...Object.keys(s.seen)])].sort()
     return {
       name,

@@ -26,7 +26,7 @@ else
     cursor = cfg.start
   end
   cfg.createdMs = now
-  redis.call('HSET', K, 'cursor', num(cursor), 'acks', 0, 'redeliveries', 0, 'deadLetters', 0, 'gaps', 0, 'held', 0, 'fresh', 0, 'createdMs', num(now))
+  redis.call('HSET', K, 'cursor', num(cursor), 'acks', 0, 'redeliveries', 0, 'deadLetters', 0, 'gaps', 0, 'held', 0, 'fresh', 0, 'read', 0, 'createdMs', num(now))
   isNew = true
 end
 local v = num(redis.call('INCR', 'rc:gv'))
@@ -53,12 +53,12 @@ return 1
 /**
  * A group's config, counters and leases at one instant. ARGV[4] ms after which a consumer that holds nothing is
  * forgotten. Answers {g: stored config, m: [cursor, acks, redeliveries, deadLetters, gaps, gapAfter, gapFirst,
- * gapMs, held, fresh], u: unsettled, c: holders, s: seen, a: acks in the last 10 s, t}, or nil.
+ * gapMs, held, fresh, read], u: unsettled, c: holders, s: seen, a: acks in the last 10 s, t}, or nil.
  */
 export const STATS = `${GROUP_LUA}
 local raw = redis.call('HGET', 'rc:groups', G)
 if not raw then return nil end
-local m = redis.call('HMGET', K, 'cursor', 'acks', 'redeliveries', 'deadLetters', 'gaps', 'gapAfter', 'gapFirst', 'gapMs', 'held', 'fresh')
+local m = redis.call('HMGET', K, 'cursor', 'acks', 'redeliveries', 'deadLetters', 'gaps', 'gapAfter', 'gapFirst', 'gapMs', 'held', 'fresh', 'read')
 local second = math.floor(now / 1000)
 local buckets = {}
 for i = 0, 9 do buckets[i + 1] = K .. ':a:' .. num(second - i) end

@@ -2,7 +2,7 @@
 // every node. Keys of group G (one Redis primary holds them all, as for the event log):
 //   rc:groups        hash: group name -> {"c": config, "v": version} (JSON); rc:gv the version counter
 //   rc:g:G           hash: cursor, counters (acks, redeliveries, deadLetters, gaps, gap*), held and
-//                    fresh counts, and what the scripts read of the config (ackMs, maxDeliveries, ordered, v, createdMs)
+//                    fresh counts, events read so far, and what the scripts read of the config (ackMs, maxDeliveries, ordered, v, createdMs)
 //   rc:g:G:d         hash: id -> the unsettled delivery (see `get`)
 //   rc:g:G:due       zset: held leases by deadline, and releases delayed by a nack, by when they are ready
 //   rc:g:G:ready     zset: deliveries nobody holds that may go now, by id (oldest first)
@@ -62,33 +62,41 @@ end
 
 local function out(r) return {tonumber(r.id), r.stream, r.attempt, r.deadline, r.reason} end
 
+-- Counts and retention floors change once per script, not once per delivery (see flush).
+local held, fresh, reads, holders, touched = 0, 0, 0, {}, {}
+
+local function hold(consumer, n)
+  holders[consumer] = (holders[consumer] or 0) + n
+  held = held + n
+end
+
 local function unhold(r)
   if r.consumer == '' then return end
-  if redis.call('HINCRBY', K .. ':c', r.consumer, -1) <= 0 then redis.call('HDEL', K .. ':c', r.consumer) end
-  redis.call('HINCRBY', K, 'held', -1)
+  hold(r.consumer, -1)
   r.consumer = ''
 end
 
-local function hand(r, consumer)
-  if r.attempt == 0 then redis.call('HINCRBY', K, 'fresh', -1) end
+-- A new delivery comes straight from the proposals (isNew), else from the ready ones.
+local function hand(r, consumer, isNew)
+  if not isNew then
+    redis.call('ZREM', K .. ':ready', r.id)
+    if r.attempt == 0 then fresh = fresh - 1 end
+  end
   r.attempt = r.attempt + 1
   if r.attempt > 1 then redis.call('HINCRBY', K, 'redeliveries', 1) end
   r.consumer = consumer
   r.deadline = now + meta.ackMs
   save(r)
   redis.call('ZADD', K .. ':due', num(r.deadline), r.id)
-  redis.call('ZREM', K .. ':ready', r.id)
-  redis.call('HINCRBY', K .. ':c', consumer, 1)
-  redis.call('HINCRBY', K, 'held', 1)
+  hold(consumer, 1)
   return out(r)
 end
 
--- Dead: the finding node publishes the letter, then BURIED settles it; past BURY_MS another node may.
+-- Dead (from a held lease): the finding node publishes the letter, then BURIED settles it; past BURY_MS another node may.
 local function kill(r)
   r.dead = true
   save(r)
   redis.call('ZREM', K .. ':due', r.id)
-  redis.call('ZREM', K .. ':ready', r.id)
   redis.call('ZADD', K .. ':dead', num(now + BURY_MS), r.id)
   table.insert(dead, out(r))
 end
@@ -110,24 +118,22 @@ end
 
 -- Settled (acked, buried or lost): the delivery goes, and retention may move on in its stream.
 local function remove(r)
-  unhold(r)
-  if r.attempt == 0 then redis.call('HINCRBY', K, 'fresh', -1) end
-  redis.call('HDEL', K .. ':d', r.id)
-  redis.call('ZREM', K .. ':due', r.id)
-  redis.call('ZREM', K .. ':ready', r.id)
-  redis.call('ZREM', K .. ':dead', r.id)
-  local sk = K .. ':s:' .. r.stream
-  redis.call('ZREM', sk, r.id)
-  local head = redis.call('ZRANGE', sk, 0, 0)[1]
-  if head then
-    redis.call('ZADD', 'rc:gh:' .. r.stream, head, G)
+  if r.consumer ~= '' then
+    unhold(r)
+    redis.call('ZREM', K .. ':due', r.id)
+  elseif r.dead then
+    redis.call('ZREM', K .. ':dead', r.id)
   else
-    redis.call('ZREM', 'rc:gh:' .. r.stream, G)
-    redis.call('SREM', K .. ':streams', r.stream)
+    redis.call('ZREM', K .. ':due', r.id)
+    redis.call('ZREM', K .. ':ready', r.id)
+    if r.attempt == 0 then fresh = fresh - 1 end
   end
+  redis.call('HDEL', K .. ':d', r.id)
+  redis.call('ZREM', K .. ':s:' .. r.stream, r.id)
+  touched[r.stream] = true
 end
 
--- A new event read by the group; blocked under ordering "stream" when its stream has unsettled ones.
+-- A new event read by the group (not stored yet); blocked under ordering "stream" when its stream has unsettled ones.
 local function add(id, stream)
   local sk = K .. ':s:' .. stream
   local isBlocked = redis.call('EXISTS', sk) == 1
@@ -136,11 +142,33 @@ local function add(id, stream)
     redis.call('ZADD', 'rc:gh:' .. stream, id, G)
   end
   redis.call('ZADD', sk, id, id)
-  local r = {id = id, attempt = 0, deadline = now, dead = false, stream = stream, consumer = '', reason = ''}
+  reads = reads + 1
+  return {id = id, attempt = 0, deadline = now, dead = false, stream = stream, consumer = '', reason = ''}, isBlocked
+end
+
+-- A new event that waits (behind its stream): stored, ready when its turn comes.
+local function wait(r)
   save(r)
-  redis.call('HINCRBY', K, 'fresh', 1)
-  redis.call('ZADD', K .. ':ready', id, id)
-  return r, isBlocked
+  fresh = fresh + 1
+  redis.call('ZADD', K .. ':ready', r.id, r.id)
+end
+
+local function flush()
+  if held ~= 0 then redis.call('HINCRBY', K, 'held', held) end
+  if fresh ~= 0 then redis.call('HINCRBY', K, 'fresh', fresh) end
+  if reads ~= 0 then redis.call('HINCRBY', K, 'read', reads) end
+  for consumer, n in pairs(holders) do
+    if n ~= 0 and redis.call('HINCRBY', K .. ':c', consumer, n) <= 0 then redis.call('HDEL', K .. ':c', consumer) end
+  end
+  for stream in pairs(touched) do
+    local head = redis.call('ZRANGE', K .. ':s:' .. stream, 0, 0)[1]
+    if head then
+      redis.call('ZADD', 'rc:gh:' .. stream, head, G)
+    else
+      redis.call('ZREM', 'rc:gh:' .. stream, G)
+      redis.call('SREM', K .. ':streams', stream)
+    end
+  end
 end
 
 -- Leases past their deadline come back (attempt counted); delayed releases whose time came are ready.
@@ -168,6 +196,7 @@ end
 
 -- The answer of every script that changes leases: what it found dead, when to look next, the time.
 local function upkeep(result)
+  flush()
   result.d = dead
   result.n = nextDue()
   result.t = now

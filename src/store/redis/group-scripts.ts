@@ -8,7 +8,8 @@ import { GROUP_LUA, MAX_BUFFERED } from './group-lua'
  * Claim: expire due leases, check a push consumer's held list, hand out released deliveries (oldest
  * first), then the proposed new events if the cursor is still the one the node read from.
  * ARGV[4] consumer, [5] max, [6] config version, [7] cursor, [8] end, [9] gap after, [10] gap first id (0: none),
- * [11] held "id:attempt,…", [12…] id, stream pairs. Answers {o: handed, c: cursor, m: moved, g: gone ids}, or x = stale.
+ * [11] held "id:attempt,…", [12…] id, stream pairs. Answers {o: handed, c: cursor, m: moved, g: gone ids, r: how many
+ * deliveries wait in ready}, or x = stale.
  */
 export const CLAIM = `${GROUP_LUA}
 if not load() then return cjson.encode({x = 'missing'}) end
@@ -33,7 +34,7 @@ if n > 0 and meta.ordered then
       redis.call('ZREM', K .. ':ready', id)
     elseif not streams[r.stream] then
       streams[r.stream] = true
-      if redis.call('ZRANGE', K .. ':s:' .. r.stream, 0, 0)[1] == id then table.insert(handed, hand(r, consumer)) end
+      if redis.call('ZRANGE', K .. ':s:' .. r.stream, 0, 0)[1] == id then table.insert(handed, hand(r, consumer, false)) end
     end
   end
 elseif n > 0 then
@@ -42,7 +43,7 @@ elseif n > 0 then
     if #ids == 0 then break end
     for _, id in ipairs(ids) do
       local r = get(id)
-      if r and not r.dead and r.consumer == '' then table.insert(handed, hand(r, consumer)) else redis.call('ZREM', K .. ':ready', id) end
+      if r and not r.dead and r.consumer == '' then table.insert(handed, hand(r, consumer, false)) else redis.call('ZREM', K .. ':ready', id) end
     end
   end
 end
@@ -62,12 +63,12 @@ if not isMoved then
     end
     local r, isBlocked = add(ARGV[i], ARGV[i + 1])
     cursor = tonumber(ARGV[i])
-    if not (meta.ordered and isBlocked) then table.insert(handed, hand(r, consumer)) end
+    if meta.ordered and isBlocked then wait(r) else table.insert(handed, hand(r, consumer, true)) end
   end
   if isAll and tonumber(ARGV[8]) > cursor then cursor = tonumber(ARGV[8]) end
   redis.call('HSET', K, 'cursor', num(cursor))
 end
-return upkeep({o = handed, c = cursor, m = isMoved, g = gone})
+return upkeep({o = handed, c = cursor, m = isMoved, g = gone, r = redis.call('ZCARD', K .. ':ready')})
 `
 
 /**
@@ -152,6 +153,7 @@ for i = 5, #ARGV do
     n = n + 1
   end
 end
+flush()
 if n > 0 then
   redis.call('HINCRBY', K, 'deadLetters', n)
   if meta.ordered then signal('g:' .. G) end
@@ -170,6 +172,7 @@ for i = 5, #ARGV do
     n = n + 1
   end
 end
+flush()
 if n > 0 then
   redis.call('HINCRBY', K, 'gaps', 1)
   redis.call('HSET', K, 'gapAfter', num(tonumber(ARGV[5]) - 1), 'gapFirst', num(tonumber(ARGV[#ARGV]) + 1), 'gapMs', num(now))

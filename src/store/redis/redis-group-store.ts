@@ -59,9 +59,9 @@ export class RedisGroupStore implements SharedGroupStore {
   async claim(name: string, q: ClaimRequest): Promise<ClaimOutcome> {
     const args = [q.consumer, String(q.max), q.version, String(q.cursor), String(q.end), String(q.gap?.after ?? 0), String(q.gap?.firstId ?? 0), q.held.map(([id, attempt]) => `${id}:${attempt}`).join(',')]
     for (const p of q.proposals) args.push(String(p.id), p.stream)
-    const r = (await this.run(CLAIM, name, args)) as UpkeepJson & { x?: string; o: Raw[]; c: number; m: boolean; g: number[] }
+    const r = (await this.run(CLAIM, name, args)) as UpkeepJson & { x?: string; o: Raw[]; c: number; m: boolean; g: number[]; r: number }
     if (r.x === 'missing' || r.x === 'stale') return { kind: r.x }
-    return { kind: 'claimed', deliveries: list(r.o).map(handedOut), cursor: r.c, isMoved: r.m, gone: list(r.g), ...upkeep(r) }
+    return { kind: 'claimed', deliveries: list(r.o).map(handedOut), cursor: r.c, isMoved: r.m, gone: list(r.g), ready: r.r, ...upkeep(r) }
   }
 
   async settle(name: string, consumer: string | null, ids: readonly number[], op: SettleOp): Promise<SettleOutcome> {
@@ -100,6 +100,7 @@ export class RedisGroupStore implements SharedGroupStore {
       counters: { acks: n(1), redeliveries: n(2), deadLetters: n(3), gaps: n(4), lastGap: r.m[6] ? { after: n(5), firstId: n(6), timeMs: n(7) } : null },
       held: n(8),
       fresh: n(9),
+      read: n(10),
       unsettled: r.u,
       holders: r.c,
       seen: r.s,
