@@ -115,6 +115,8 @@ export interface Prunable {
   prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null>
   /** Forgets dedup keys older than `beforeMs`, at most `batch`. */
   pruneKeys(beforeMs: number, batch: number): Promise<number>
+  /** Shared logs: whether this node holds the pruning lease now (one node prunes at a time). */
+  mayPrune?(): Promise<boolean>
 }
 
 /** Readiness and size, for /readyz and /metrics. */

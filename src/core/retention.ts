@@ -59,9 +59,12 @@ export class Retention {
 
   private async run(nowMs: number): Promise<number> {
     let budget = this.options.batch
+    // Asked only when a stream needs it, at most once per pass.
+    let lease: Promise<boolean> | undefined
+    const mayPrune = () => (lease ??= this.pruner?.mayPrune?.() ?? Promise.resolve(true))
     for (const state of [...this.streams.all()]) {
       if (budget <= 0) break
-      budget -= await this.prune(state, nowMs, budget)
+      budget -= await this.prune(state, nowMs, budget, mayPrune)
       this.evictIdle(state, nowMs)
     }
     await this.pruner?.pruneKeys(nowMs - this.options.dedupWindowSeconds * 1000, this.options.batch)
@@ -70,13 +73,14 @@ export class Retention {
     return removed
   }
 
-  private async prune(state: StreamState, nowMs: number, budget: number): Promise<number> {
+  /** `mayPrune`: whether this node prunes the log (on a shared log, one node at a time does). */
+  private async prune(state: StreamState, nowMs: number, budget: number, mayPrune: () => Promise<boolean>): Promise<number> {
     const { maxEvents, maxAgeSeconds } = state.settings
     const beforeMs = nowMs - maxAgeSeconds * 1000
     const isOver = state.events > maxEvents || (state.firstTimeMs !== null && state.firstTimeMs < beforeMs)
     if (!isOver) return 0
     if (state.record.ephemeral) return this.pruneRing(state, maxEvents, beforeMs)
-    if (!this.pruner) return 0
+    if (!this.pruner || !(await mayPrune())) return 0
     const change = await this.pruner.prune(state.name, maxEvents, beforeMs, budget, this.options.heldFrom?.(state.name) ?? Number.MAX_SAFE_INTEGER)
     if (change?.kind !== 'prune') return 0
     this.hub.apply(change)

@@ -4,7 +4,7 @@ import { RingcastError } from '../../core/errors'
 import type { Appended, Catalog, Change, EventLog, FollowHandlers, ItemOutcome, LogHealth, LogRow, Outcome, Prunable, RowFilter, SharedLog, Write } from '../../core/log'
 import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
 import { changeOf, type Entry, idOf, pruneOf, recordOf, rowOf } from './entries'
-import { APPEND, PRUNE, SNAPSHOT } from './scripts'
+import { APPEND, LEASE_PRUNER, PRUNE, SNAPSHOT } from './scripts'
 
 export interface RedisLogOptions {
   url: string
@@ -28,6 +28,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
   private readonly scripts: Scripts
   private readonly keep: string
   private epoch = ''
+  private readonly node = randomUUID()
 
   constructor(private readonly options: RedisLogOptions) {
     this.client = connectRedis(options.url)
@@ -113,6 +114,11 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
   async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
     const result = await this.call(() => this.scripts.run(PRUNE, [stream, String(keep), String(beforeMs), String(batch), String(belowId), this.keep]))
     return result ? pruneOf(stream, String(result)) : null
+  }
+
+  async mayPrune(): Promise<boolean> {
+    // Longer than a few retention passes, so the holder keeps it while alive and another takes over after it dies.
+    return (await this.call(() => this.scripts.run(LEASE_PRUNER, [this.node, '5000']))) === 1
   }
 
   async pruneKeys(): Promise<number> {

@@ -181,3 +181,11 @@ local seq = redis.call('GET', 'rc:seq') or '0'
 redis.call('XADD', 'rc:log', 'MAXLEN', '~', logKeep, seq .. '-*', 'k', 'p', 's', stream, 'v', result)
 return result
 `
+
+/** Takes or renews the pruning lease for node ARGV[1] for ARGV[2] ms; 1 when this node holds it. */
+export const LEASE_PRUNER = `
+local holder = redis.call('GET', 'rc:pruner')
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', 'rc:pruner', ARGV[1], 'PX', ARGV[2])
+return 1
+`
