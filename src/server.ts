@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { Config } from './config'
 import { Hub, type HubHooks, type HubOptions } from './core/hub'
 import type { EventLog } from './core/log'
@@ -40,6 +41,8 @@ export interface Drained {
 export interface Server {
   url: string
   port: number
+  /** This node's name (--node, or host:port). */
+  node: string
   stop(): Promise<Drained>
   /** Reads --tls-cert/--tls-key again and serves new connections with them; throws TlsError, keeping the old ones. */
   reloadTls(): void
@@ -67,6 +70,8 @@ export async function startServer(config: Config, logger = new Logger(config.log
       committed: (stats) => metrics.committed(stats),
       failed: (message, error) => logger.error(message, { error: String((error as Error)?.stack ?? error) }),
       pruned: (n) => (metrics.eventsPruned += n),
+      reachable: (isReachable, reason) =>
+        isReachable ? logger.info('Redis answers again: following the cluster and taking publishes') : logger.warn('Redis unreachable: publishes answer 503 until it is back', { reason }),
     },
   )
   if (log instanceof RedisLog) for (const warning of await log.durabilityWarnings()) logger.warn(warning)
@@ -87,13 +92,15 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const poll = new PollTransport(hub, connections, metrics)
   const origins = new Origins(config.corsOrigin)
   const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
+  const node = { name: config.node ?? '', store: sqlite ? ('sqlite' as const) : ('redis' as const) }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node }
 
   const app = createApp(deps, VERSION)
   // A TLS reload listens again on the port first chosen (which matters when --port is 0).
   let port = config.port
   const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
   port = listener.port
+  node.name ||= `${hostname()}:${port}`
   publishTo = (topic, frame) => listener.publish(topic, frame)
   hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: (stream) => groups?.heldFrom(stream) })
 
@@ -101,6 +108,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   return {
     url: `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     port,
+    node: node.name,
     reloadTls: () => {
       const files = tlsFiles()
       if (files) listener.reload(files)

@@ -32,6 +32,8 @@ export interface HubHooks {
   pruned?(events: number): void
   /** The hub started again from the shared log: live connections should end so their clients resume. */
   reloaded?(): void
+  /** A shared log went out of reach (publishes fail until it is back) or came back. */
+  reachable?(isReachable: boolean, reason: string): void
 }
 
 /**
@@ -81,6 +83,7 @@ export class Hub {
           hub.hooks.reloaded?.()
         },
         failed: (message, error) => hub.hooks.failed?.(message, error),
+        reachable: (isReachable, reason) => hub.hooks.reachable?.(isReachable, reason),
       })
       hub.follower.start(catalog)
     }
@@ -216,6 +219,11 @@ export class Hub {
     return { streams: this.streams.size, rings, ringEvents, lastId: this.applied }
   }
 
+  /** Highest id the log issued: on a shared log, possibly ahead of what this node applied. */
+  head(): Promise<number> {
+    return isShared(this.log) ? this.log.head() : Promise.resolve(this.applied)
+  }
+
   /** Whether the log would take a write now (readiness). */
   isWritable(): Promise<boolean> {
     return isHealthReporting(this.log) ? this.log.isWritable() : Promise.resolve(true)
@@ -232,7 +240,8 @@ export class Hub {
       apply: (change) => this.apply([change]),
       isWatched: (stream) => this.fanOut.isWatched(stream),
       pruned: (n) => this.hooks.pruned?.(n),
-      failed: (error) => this.hooks.failed?.('retention pass failed', error),
+      // The log being away is reported once by the follower, not by every pass.
+      failed: (error) => (error as RingcastError)?.code !== 'unavailable' && this.hooks.failed?.('retention pass failed', error),
     })
     this.retention.start(intervalMs)
   }

@@ -133,6 +133,8 @@ export interface FollowHandlers {
   changes(changes: readonly Change[], position: string): void
   /** The log cannot go on from where the follower is (trimmed past it, or its data was lost): start again from `open()`. */
   lost(reason: string): void
+  /** The log went out of reach or came back (reported once each way); following resumes by itself. */
+  reachable(isReachable: boolean, reason: string): void
 }
 
 /** A log several servers write to: each follows every change, its own included, and applies them in order. */

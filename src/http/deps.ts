@@ -31,6 +31,8 @@ export interface AppDeps {
   origins: Origins
   hostGuard: HostGuard
   lifecycle: { isDraining: boolean }
+  /** Which node this is (--node, or host:port once listening) and where its log lives. */
+  node: { name: string; store: 'sqlite' | 'redis' }
 }
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */

@@ -155,6 +155,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       // A blocking read holds its connection: the follower has its own.
       const tail = await this.client.duplicate()
       let from = position
+      let isAway = false
       try {
         while (!isStopped) {
           let entries: Entry[]
@@ -165,9 +166,13 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
             if (entries.length === 0 && (await tail.send('GET', ['rc:epoch'])) !== this.epoch) return handlers.lost('Redis no longer holds the data this node followed (its epoch changed)')
           } catch (error) {
             if (isStopped || !isConnectionError(error)) throw error
+            if (!isAway) handlers.reachable(false, (error as Error)?.message ?? String(error))
+            isAway = true
             await Bun.sleep(200)
             continue
           }
+          if (isAway) handlers.reachable(true, 'answering again')
+          isAway = false
           if (entries.length === 0) continue
           from = entries[entries.length - 1][0]
           handlers.changes(entries.map(changeOf), from)
