@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { RingcastError } from '../../core/errors'
 import type { Appended, Catalog, Change, EventLog, FollowHandlers, ItemOutcome, LogHealth, LogRow, Outcome, Prunable, RowFilter, SharedLog, Write } from '../../core/log'
 import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
-import { changeOf, type Entry, idOf, pruneOf, recordOf, rowOf } from './entries'
+import { changeOf, type Entry, idOf, isLossMark, pruneOf, recordOf, rowOf } from './entries'
 import { APPEND, LEASE_PRUNER, PRUNE, SNAPSHOT } from './scripts'
 
 export interface RedisLogOptions {
@@ -28,6 +28,8 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
   private readonly scripts: Scripts
   private readonly keep: string
   private epoch = ''
+  /** The highest id this node saw issued: Redis holding a lower sequence means it lost writes. */
+  private seen = 0
   private readonly node = randomUUID()
 
   constructor(private readonly options: RedisLogOptions) {
@@ -45,6 +47,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       streams: [string, number, string | false, string | false, string | false][] | Record<string, never>
     }
     this.epoch = snap.epoch
+    this.seen = Number(snap.seq)
     return {
       lastId: Number(snap.seq),
       position: snap.position,
@@ -57,7 +60,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
 
   async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
     const payload = writes.map((w) => (w.kind === 'publish' ? { ...w, items: w.items.map((i) => ({ ...i, terminal: i.terminal === true })) } : w))
-    const result = JSON.parse(String(await this.call(() => this.scripts.run(APPEND, [JSON.stringify(payload), String(timeMs), String(dedupSinceMs), this.keep, this.epoch])))) as Script | { lost: true }
+    const result = JSON.parse(String(await this.call(() => this.scripts.run(APPEND, [JSON.stringify(payload), String(timeMs), String(dedupSinceMs), this.keep, this.epoch, String(this.seen), randomUUID()])))) as Script | { lost: true }
     if ('lost' in result) throw new RingcastError('unavailable', 'Redis no longer holds the data this node followed; the node is reloading.', 'Retry in a moment.', { retryAfter: 1 })
     const raw = Array.isArray(result.o) ? result.o : writes.map((_, i) => (result.o as Record<string, RawOutcome>)[String(i + 1)])
     const outcomes: Outcome[] = raw.map((o, i) => {
@@ -67,6 +70,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       return { kind: 'done' }
     })
     const changes = list(result.c as unknown[]).map((c) => this.change(c as [string, ...unknown[]], writes, timeMs))
+    for (const change of changes) if (change.kind === 'event') this.seen = Math.max(this.seen, change.row.id)
     return { outcomes, changes, ...(result.p && { position: result.p }) }
   }
 
@@ -174,8 +178,11 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
           if (isAway) handlers.reachable(true, 'answering again')
           isAway = false
           if (entries.length === 0) continue
+          if (entries.some(isLossMark)) return handlers.lost('Redis lost writes the cluster had acknowledged (a failover, or a restart from an AOF missing its last writes)')
           from = entries[entries.length - 1][0]
-          handlers.changes(entries.map(changeOf), from)
+          const changes = entries.map(changeOf)
+          for (const change of changes) if (change.kind === 'event') this.seen = Math.max(this.seen, change.row.id)
+          handlers.changes(changes, from)
         }
       } finally {
         tail.close()
