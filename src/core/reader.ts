@@ -27,6 +27,8 @@ export class Reader {
     private readonly streams: StreamRegistry,
     /** Highest id this node has applied. */
     private readonly applied: () => number,
+    /** A read built or used the stream's ring (retention then knows when it goes idle). */
+    private readonly ringUsed: (state: StreamState) => void = () => {},
   ) {}
 
   /** Matching events with id > afterId, oldest first, at most `limit`. */
@@ -118,8 +120,10 @@ export class Reader {
     return undefined
   }
 
-  private ringFor(state: StreamState): Promise<Ring> {
-    return ringOf(state, (stream, n) => this.log.tail([stream], n, null))
+  private async ringFor(state: StreamState): Promise<Ring> {
+    const ring = await ringOf(state, (stream, n) => this.log.tail([stream], n, null))
+    this.ringUsed(state)
+    return ring
   }
 
   private firstReplayable(states: StreamState[], afterId: number, last: number): number {
