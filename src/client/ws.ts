@@ -192,7 +192,9 @@ export class WsMux {
       for (const member of this.members.values()) member.onEvent?.(frame.event!)
       return
     }
-    let target = frame.sub === undefined ? undefined : this.members.get(frame.sub)
+    // A member's own requests name it as their `ref` (an extend, a ping); settle failures name their group.
+    const id = frame.sub ?? (frame.ref as string | undefined)
+    let target = id === undefined ? undefined : this.members.get(id)
     if (!target && frame.group !== undefined) for (const m of this.members.values()) if (m.group === frame.group) target = m
     target?.onFrame(frame)
   }
