@@ -31,4 +31,3 @@ export const exportCommand: Command = {
     if (isShown) process.stderr.write(`ringcast: ${summary()}\n`)
   },
 }
-
