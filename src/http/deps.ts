@@ -91,6 +91,15 @@ export function authenticate(d: AppDeps) {
   return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
 }
 
+/** A request turned away: counted by code in /metrics, and logged (above debug only for real failures). */
+export function noteRefusal(d: AppDeps, error: RingcastError, request: Request): void {
+  d.metrics.reject(error.code)
+  // Capacity refusals are expected under load and counted in /metrics; only real failures are logged above debug.
+  if (error.code === 'internal' || error.code === 'unavailable') d.logger.error('request failed', { code: error.code, detail: error.message })
+  // The path only: a query string may hold an access token.
+  else if (d.logger.isEnabled('debug')) d.logger.debug('request refused', { code: error.code, method: request.method, path: new URL(request.url).pathname })
+}
+
 /** The groups, or a 501 saying they are not available in this mode. */
 export function groupsOf(d: AppDeps): Groups {
   if (!d.groups) throw new RingcastError('not_implemented', 'Consumer groups are not available with --redis in this version.', 'Run groups on a server with the SQLite log.')
