@@ -7,6 +7,7 @@ import { Auth } from './auth/auth'
 import { JwtVerifier } from './auth/jwt'
 import { Tickets } from './auth/tickets'
 import { createApp } from './http/app'
+import { EventLoopLag } from './event-loop-lag'
 import { Origins } from './http/cors'
 import { PublishRate } from './http/publish-rate'
 import { wsRules } from './http/ws-rules'
@@ -63,7 +64,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   ws.useConsumers(new WsConsumers(groups, (client, patterns) => auth.requireWork(client.identity.grants, patterns)))
   hub.hooks.ended = (streams) => ws.ended(streams)
   const poll = new PollTransport(hub, connections, metrics)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins: new Origins(config.corsOrigin), lifecycle, eventLoopLag: new EventLoopLag().start() }
 
   const app = createApp(deps, VERSION).listen({ hostname: config.host, port: config.port })
   const bun = app.server!
@@ -78,6 +79,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
       (stopping ??= (async () => {
         lifecycle.isDraining = true
         retention.stop()
+        deps.eventLoopLag.stop()
         // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
         const closing = bun.stop(false)
         hub.flushNow()

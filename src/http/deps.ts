@@ -1,6 +1,7 @@
 import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
+import type { EventLoopLag } from '../event-loop-lag'
 import type { Hub } from '../core/hub'
 import type { Groups } from '../groups/groups'
 import type { Logger } from '../logger'
@@ -27,6 +28,7 @@ export interface AppDeps {
   publishRate: PublishRate
   origins: Origins
   lifecycle: { isDraining: boolean }
+  eventLoopLag: EventLoopLag
 }
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */

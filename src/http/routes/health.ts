@@ -34,6 +34,7 @@ export function healthRoutes(d: AppDeps) {
             ringcast_ring_events: { help: 'Events held in rings.', values: [[null, countRings(d).events]] },
             ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, d.hub.lastId]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.log.sizeBytes()]] },
+            ringcast_event_loop_lag_seconds: { help: 'Longest a timer waited past its due time over the last 10 to 20 s: how long the event loop was blocked.', values: [[null, d.eventLoopLag.seconds()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...groupMetrics(d),
           }),
