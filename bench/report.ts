@@ -1,4 +1,4 @@
-import type { ScenarioResult } from './scenarios/result.ts'
+import type { ScenarioResult, SoakSample } from './scenarios/result.ts'
 
 const f = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
 const k = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
@@ -37,6 +37,19 @@ export function extrasTable(results: ScenarioResult[]): string {
     out.push(table(['idle', 'target', 'connections', 'connect s', 'RSS MB before/after', 'KB/conn'],
       idle.map((r) => [r.scenario, r.target, `${r.subscribers!.connected}/${r.subscribers!.requested}`, f(r.subscribers!.connectWallMs / 1000),
         `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}`, f(r.server!.kbPerConnection)])))
+  }
+  const soaks = results.filter((r) => r.soak)
+  if (soaks.length) {
+    const marks = (r: ScenarioResult, pick: (m: SoakSample) => string) => [r.soak!.marks.start, r.soak!.marks.middle, r.soak!.marks.end].map(pick).join(' / ')
+    out.push(table(['soak', 'target', 'marks at s (min 2/6/10)', 'RSS MB', 'open fds', 'lag ms', 'max lag ms', 'RSS growth', 'fd growth', 'resumes', 'lost', 'p95 ms'],
+      soaks.map((r) => [r.scenario, r.target, marks(r, (m) => f(m.atMs / 1000, 0)), marks(r, (m) => f(m.rssKb / 1024)), marks(r, (m) => String(m.fds)),
+        marks(r, (m) => f(m.lagMs, 0)), f(r.soak!.maxLagMs, 0), `${f(r.soak!.rssGrowthPct)} %`, `${f(r.soak!.fdGrowthPct)} %`,
+        String(r.deliveries!.reconnects), String(r.deliveries!.lost), f(r.latencyMs!.p95)])))
+    for (const r of soaks) {
+      const series = (pick: (m: SoakSample) => string) => r.soak!.samples.map(pick).join(' ')
+      out.push(`soak × ${r.target}, every ${f(r.soak!.stepMs / 1000, 0)} s:\n  RSS MB   ${series((m) => f(m.rssKb / 1024, 0))}\n  fds      ${series((m) => String(m.fds))}\n` +
+        `  lag ms   ${series((m) => f(m.lagMs, 0))}\n  CPU %    ${series((m) => f(m.cpuPct, 0))}`)
+    }
   }
   const http = results.filter((r) => r.http)
   if (http.length) {

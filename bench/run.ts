@@ -31,7 +31,7 @@ async function shutdown(): Promise<void> {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void shutdown().then(() => process.exit(130)) })
 
 async function main(): Promise<number> {
-  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios
+  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios.filter((s) => args.isQuick || !s.isLong)
   const unknown = args.scenarios.filter((n) => !scenarios.some((s) => s.name === n))
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(' ')}`)
 

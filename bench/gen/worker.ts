@@ -95,6 +95,18 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
 }
 
 let droppedAt = 0
+let churnTimer: ReturnType<typeof setInterval> | undefined
+
+function churn(everyMs: number, perTick: number): void {
+  clearInterval(churnTimer)
+  churnTimer = undefined
+  const droppable = entries.filter((e) => e.plan.kind !== 'poll')
+  if (everyMs <= 0 || droppable.length === 0) return
+  let next = 0
+  churnTimer = setInterval(() => {
+    for (let i = 0; i < perTick; i++) droppable[next++ % droppable.length].client.drop()
+  }, everyMs)
+}
 
 async function storm(timeoutMs: number): Promise<StormReport> {
   droppedAt = nowMs()
@@ -114,8 +126,12 @@ async function handle(cmd: Command): Promise<unknown> {
     case 'catch-up':
       for (const { client } of entries) client.sub.expectCatchUp(cmd.until, droppedAt)
       return {}
+    case 'churn':
+      churn(cmd.everyMs, cmd.perTick)
+      return {}
     case 'collect': return collect(cmd)
     case 'close':
+      churn(0, 0)
       for (const { client } of entries) client.close()
       entries = []
       sink = new Sink()

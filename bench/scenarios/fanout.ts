@@ -16,6 +16,8 @@ export interface FanoutPlan {
   padBytes?: number
   /** Drop every subscriber this far into publishing; they resume with their last id. */
   stormAtMs?: number
+  /** Runs while publishing (samplers, churn); `publishing` aborts when publishing ends, and it is awaited before collecting. */
+  alongside?: (publishing: AbortSignal) => Promise<void>
 }
 
 // A worker using more than this share of a core was at or near its limit: the numbers are the generator's.
@@ -52,7 +54,11 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
     storm = pool.all<StormReport>({ op: 'storm', timeoutMs: 30_000 })
       .then(async (r) => { await pool.all({ op: 'catch-up', until: { ...published } }); return r })
   }, plan.stormAtMs)
+  const publishing = new AbortController()
+  const alongside = plan.alongside?.(publishing.signal)
   const pub: PublishReport = await publish(target, { streams: plan.streams, rate: plan.rate, durationMs: plan.durationMs, padBytes: plan.padBytes ?? 64 }, published)
+  publishing.abort()
+  await alongside
   if (stormTimer) clearTimeout(stormTimer)
   const stormed = await (storm as Promise<StormReport[]> | null)
   const pubCpu = process.cpuUsage(pubCpu0)

@@ -19,5 +19,9 @@ export interface ScenarioResult {
   http?: { name: string; reqPerSec: number; eventsPerSec: number; p50Ms: number; p97_5Ms: number; p99Ms: number; maxMs: number; non2xx: number; errors: number; serverCpuPct: number; generatorCpuPct: number }[]
   kinds?: Partial<Record<string, KindStats>>
   controls?: Record<string, number>
+  soak?: { stepMs: number; samples: SoakSample[]; marks: { start: SoakSample; middle: SoakSample; end: SoakSample }; rssGrowthPct: number; fdGrowthPct: number; maxLagMs: number }
   notes: string[]
 }
+
+/** One soak sample of the server: RSS, open fds, its event-loop lag (NaN if not exported) and CPU since the previous one. */
+export interface SoakSample { atMs: number; rssKb: number; fds: number; lagMs: number; cpuPct: number }

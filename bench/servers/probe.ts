@@ -19,6 +19,15 @@ export function usageOf(pid: number): Usage {
   return { rssKb, cpuMs }
 }
 
+/** Open file descriptors of a server and its children (sockets, the database, the binary's own). */
+export function openFiles(pid: number): number {
+  let n = 0
+  for (const p of [pid, ...childrenOf(pid)]) {
+    try { n += readdirSync(`/proc/${p}/fd`).length } catch { /* exited */ }
+  }
+  return n
+}
+
 function childrenOf(pid: number): number[] {
   const out: number[] = []
   for (const name of readdirSync('/proc')) {
