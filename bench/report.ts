@@ -60,29 +60,8 @@ export function extrasTable(results: ScenarioResult[]): string {
   return out.join('\n\n')
 }
 
-/** ringcast ÷ peer for each scenario both ran (below 1 is better for ringcast on every column). */
-export function ratiosTable(results: ScenarioResult[], peer: string): string {
-  const rows: string[][] = []
-  const first = results.find((x) => x.target === 'ringcast' && x.deliveries)
-  for (const r of results.filter((x) => x.target === 'ringcast' && x.deliveries)) {
-    const p = results.find((x) => x.target === peer && x.scenario === r.scenario && x.deliveries)
-    if (!p) continue
-    const ratio = (a: number, b: number) => (b > 0 && a >= 0 ? `${(a / b).toFixed(2)}×` : '-')
-    rows.push([r.scenario, ratio(r.latencyMs!.p95, p.latencyMs!.p95), ratio(r.latencyMs!.p99, p.latencyMs!.p99),
-      // RSS per connection only where both servers started fresh: later rows reuse memory earlier ones grew.
-      ratio(r.server!.usPerDelivery, p.server!.usPerDelivery), r === first ? ratio(r.server!.kbPerConnection, p.server!.kbPerConnection) : '-',
-      `${r.deliveries!.lost} / ${p.deliveries!.lost}`,
-      r.generator!.isBottleneck || p.generator!.isBottleneck ? 'generator-bound: ratio is a floor' : ''])
-  }
-  for (const r of results.filter((x) => x.target === 'ringcast' && x.scenario === 'idle' && x.server)) {
-    const p = results.find((x) => x.target === peer && x.scenario === 'idle' && x.server)
-    if (p) rows.push(['idle', '', '', '', `${(r.server!.kbPerConnection / p.server!.kbPerConnection).toFixed(2)}×`, '', ''])
-  }
-  if (!rows.length) return ''
-  return table([`ringcast / ${peer}`, 'p95', 'p99', 'srv µs/delivery', 'KB/conn', `lost (ringcast / ${peer})`, ''], rows)
-}
-
-function table(head: string[], rows: string[][]): string {
+/** A Markdown table, columns padded to their widest cell. */
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) => `| ${cells.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ')} |`
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(r.length < head.length ? [...r, ...Array(head.length - r.length).fill('')] : r))].join('\n')

@@ -36,6 +36,8 @@ export interface KindStats {
   duplicates: number
   outOfOrder: number
   reconnects: number
+  /** Long-poll requests answered. */
+  requests: number
   errors: number
   caughtUp: number
   catchUpMs: HistogramJson

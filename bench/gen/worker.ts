@@ -69,10 +69,11 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
   const catchUp: Partial<Record<Kind, Histogram>> = {}
   for (const { client, plan } of entries) {
     const sub = client.sub
-    const k = kinds[plan.kind] ??= { subs: 0, live: 0, expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, errors: 0, caughtUp: 0, catchUpMs: { buckets: [], count: 0, maxUs: 0 } }
+    const k = kinds[plan.kind] ??= { subs: 0, live: 0, expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, requests: 0, errors: 0, caughtUp: 0, catchUpMs: { buckets: [], count: 0, maxUs: 0 } }
     k.subs++
     if (sub.isLive) k.live++
     k.reconnects += sub.reconnects
+    k.requests += sub.requests
     k.outOfOrder += sub.outOfOrder
     k.errors += sub.errors
     if (!Number.isNaN(sub.catchUpMs)) { k.caughtUp++; (catchUp[plan.kind] ??= new Histogram()).recordMs(sub.catchUpMs) }

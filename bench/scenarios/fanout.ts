@@ -94,7 +94,7 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   return result
 }
 
-const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'errors', 'caughtUp'] as const
+const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'requests', 'errors', 'caughtUp'] as const
 
 function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: number): void {
   const latency = new Histogram()

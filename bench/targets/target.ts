@@ -3,7 +3,7 @@ import type { Stamp } from '../gen/payload.ts'
 
 /** Serializable description of a target, sent to generator workers, which rebuild the adapter from it. */
 export interface TargetSpec {
-  kind: 'ringcast' | 'nchan' | 'url'
+  kind: 'ringcast' | 'nchan' | 'raw-bun' | 'url'
   /** http://host:port of the server. */
   base: string
   /** --target mode: URL templates with {stream}; `publishBody` with {data}. */
