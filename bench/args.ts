@@ -20,7 +20,7 @@ export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]..
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
 scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
-           soak (10 min; only when named, or 20 s with --quick)`
+           soak (10 min), streams-many (1 000 000 streams): only when named, or small with --quick`
 
 export function parseArgs(argv: string[]): Args {
   const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2 }

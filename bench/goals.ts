@@ -2,14 +2,17 @@ import type { Check } from './checks.ts'
 import { type Figure, figure, figuresOf, ratio } from './compare.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 
-// Issue 11's targets against the peers. The server does not reach all of them yet: they are printed, and never
-// change the run's exit status (DESIGN.md's figures in checks.ts do).
+// Issue 11's targets, against the peers and for many quiet streams. The server does not reach all of them yet:
+// they are printed, and never change the run's exit status (DESIGN.md's figures in checks.ts do).
 const FANOUT_ROW = /^(sse-|ws-|mixed-|streams-100$|storm$)/
 const PER_EVENT_VS_RAW = 1.3
 const ROUND_TRIP_VS_RAW = 1.2
 const SSE_P95_VS_RAW = 1.5
+const MANY_STREAMS = 1_000_000
+const IDLE_CPU_PCT = 0.5
+const BYTES_PER_EVICTED_STREAM = 1024
 
-/** The peer targets a run can judge: only rows where ringcast and that peer both ran. */
+/** The targets a run can judge: peer rows where ringcast and that peer both ran, streams-many where ringcast ran it. */
 export function goals(results: ScenarioResult[]): Check[] {
   const all = figuresOf(results)
   const out: Check[] = []
@@ -52,6 +55,20 @@ export function goals(results: ScenarioResult[]): Check[] {
       name: `sse-100 (1000 SSE, 100 events/s): ringcast p95 ≤ ${SSE_P95_VS_RAW}× raw Bun's`,
       isPass: sse.own.latencyMs <= SSE_P95_VS_RAW * sse.other.latencyMs,
       measured: `${vs('p95 ms', sse.own.latencyMs, sse.other.latencyMs, 1)}${flags(sse.own, sse.other)}`,
+    })
+  }
+  const many = results.find((r) => r.target === 'ringcast' && r.many)?.many
+  if (many) {
+    const at = `${many.streams} streams${many.streams < MANY_STREAMS ? ` (short of ${MANY_STREAMS})` : ''}`
+    out.push({
+      name: `streams-many: idle CPU ≤ ${IDLE_CPU_PCT} % of a core at ${MANY_STREAMS} streams`,
+      isPass: many.streams >= MANY_STREAMS && many.idleCpuPct <= IDLE_CPU_PCT,
+      measured: `${many.idleCpuPct.toFixed(2)} % over ${many.idleSeconds} s with ${at}`,
+    })
+    out.push({
+      name: `streams-many: ≤ ${BYTES_PER_EVICTED_STREAM / 1024} KB of RSS per stream once its ring is evicted`,
+      isPass: many.isEvicted && many.bytesPerStream <= BYTES_PER_EVICTED_STREAM,
+      measured: `${many.bytesPerStream.toFixed(0)} bytes per stream over ${at}, ${many.isEvicted ? 'measured after every ring was evicted' : `measured with ${many.rings ?? '?'} rings still in memory (not after eviction)`}`,
     })
   }
   return out

@@ -51,6 +51,15 @@ export function extrasTable(results: ScenarioResult[]): string {
         `  lag ms   ${series((m) => f(m.lagMs, 0))}\n  CPU %    ${series((m) => f(m.cpuPct, 0))}`)
     }
   }
+  const many = results.filter((r) => r.many)
+  if (many.length) {
+    out.push(table(['streams-many', 'target', 'streams', 'create s', 'created/s', 'errors', 'rings left', 'RSS MB before/after', 'bytes/stream', 'idle CPU %', 'over'],
+      many.map((r) => {
+        const m = r.many!
+        return [r.scenario, r.target, `${m.streams}/${m.requested}`, f(m.createMs / 1000), k(m.streams / (m.createMs / 1000)), String(m.errors),
+          m.rings === null ? 'n/a' : `${m.rings}${m.isEvicted ? ' (evicted)' : ''}`, `${mb(m.rssBeforeKb)}/${mb(m.rssAfterKb)}`, f(m.bytesPerStream, 0), f(m.idleCpuPct, 2), `${m.idleSeconds} s`]
+      })))
+  }
   const http = results.filter((r) => r.http)
   if (http.length) {
     out.push(table(['http (autocannon, 50 conns)', 'target', 'req/s', 'events/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'non-2xx', 'srv CPU%', 'gen CPU%', 'flag'],

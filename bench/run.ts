@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   const verdicts = checks(results)
   for (const c of verdicts) console.log(verdict(c))
   const targets = goals(results)
-  if (targets.length) console.log(`\ntargets against the peers (issue 11; reported, they never change the exit status):\n${targets.map(verdict).join('\n')}`)
+  if (targets.length) console.log(`\ntargets from issue 11 (reported; they never change the exit status):\n${targets.map(verdict).join('\n')}`)
   if (args.isQuick && verdicts.length + targets.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
 
   const dir = new URL('./results/', import.meta.url).pathname

@@ -20,6 +20,11 @@ export interface ScenarioResult {
   kinds?: Partial<Record<string, KindStats>>
   controls?: Record<string, number>
   soak?: { stepMs: number; samples: SoakSample[]; marks: { start: SoakSample; middle: SoakSample; end: SoakSample }; rssGrowthPct: number; fdGrowthPct: number; maxLagMs: number }
+  /** streams-many: what creating the streams took, then the idle server. `rings` is null where the server has none to count. */
+  many?: {
+    requested: number; streams: number; errors: number; createMs: number; rings: number | null; isEvicted: boolean
+    rssBeforeKb: number; rssAfterKb: number; bytesPerStream: number; idleSeconds: number; idleCpuPct: number
+  }
   notes: string[]
 }
 
