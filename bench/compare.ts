@@ -51,10 +51,10 @@ export function peersTable(results: ScenarioResult[], peers: string[]): string {
   const all = figuresOf(results)
   const names = ['ringcast', ...peers]
   const rows: string[][] = []
+  const f = (n: number | undefined, digits: number) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
   for (const own of all.filter((x) => x.target === 'ringcast')) {
     const of = names.map((t) => figure(all, own.row, own.unit, t))
     if (of.slice(1).every((x) => !x)) continue
-    const f = (n: number | undefined, digits: number) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
     rows.push([
       own.row, own.unit,
       of.map((x) => f(x?.latencyMs, 1)).join(' / ') + (own.percentile === 'p95' ? '' : ` (${own.percentile})`),
@@ -66,7 +66,7 @@ export function peersTable(results: ScenarioResult[], peers: string[]): string {
   }
   const idle = names.map((t) => results.find((r) => r.scenario === 'idle' && r.target === t && r.server)?.server!.kbPerConnection)
   if (idle[0] !== undefined && idle.slice(1).some((x) => x !== undefined)) {
-    rows.push(['idle', 'KB/connection', '', ...peers.map(() => ''), idle.map((x) => (x === undefined ? '-' : x.toFixed(1))).join(' / '), ...peers.map((_, i) => ratio(idle[0], idle[i + 1])), ''])
+    rows.push(['idle', 'KB/connection', '', ...peers.map(() => ''), idle.map((x) => f(x, 1)).join(' / '), ...peers.map((_, i) => ratio(idle[0], idle[i + 1])), ''])
   }
   if (!rows.length) return ''
   const who = names.join(' / ')

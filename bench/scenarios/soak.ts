@@ -1,6 +1,5 @@
 import { openFiles, usageOf } from '../servers/probe.ts'
-import type { Ctx } from './context.ts'
-import { sized } from './context.ts'
+import { type Ctx, sized } from './context.ts'
 import { runFanout } from './fanout.ts'
 import type { ScenarioResult, SoakSample } from './result.ts'
 import { type Scenario, skipped, subsOn } from './scenario.ts'

@@ -1,8 +1,7 @@
 import { freemem } from 'node:os'
 import { payload } from '../gen/payload.ts'
 import { usageOf } from '../servers/probe.ts'
-import type { Ctx } from './context.ts'
-import { sized } from './context.ts'
+import { type Ctx, sized } from './context.ts'
 import type { ScenarioResult } from './result.ts'
 import { type Scenario, skipped } from './scenario.ts'
 
