@@ -48,7 +48,8 @@ export function extrasTable(results: ScenarioResult[]): string {
     for (const r of soaks) {
       const series = (pick: (m: SoakSample) => string) => r.soak!.samples.map(pick).join(' ')
       out.push(`soak × ${r.target}, every ${f(r.soak!.stepMs / 1000, 0)} s:\n  RSS MB   ${series((m) => f(m.rssKb / 1024, 0))}\n  fds      ${series((m) => String(m.fds))}\n` +
-        `  lag ms   ${series((m) => f(m.lagMs, 0))}\n  CPU %    ${series((m) => f(m.cpuPct, 0))}`)
+        `  lag ms   ${series((m) => f(m.lagMs, 0))}\n  CPU %    ${series((m) => f(m.cpuPct, 0))}\n` +
+        `  wait %   ${series((m) => f(m.waitPct, 0))}   (main thread runnable but waiting for a core)\n  load 1m  ${series((m) => f(m.load1))}`)
     }
   }
   const many = results.filter((r) => r.many)

@@ -28,5 +28,8 @@ export interface ScenarioResult {
   notes: string[]
 }
 
-/** One soak sample of the server: RSS, open fds, its event-loop lag (NaN if not exported) and CPU since the previous one. */
-export interface SoakSample { atMs: number; rssKb: number; fds: number; lagMs: number; cpuPct: number }
+/**
+ * One soak sample of the server: RSS, open fds, its event-loop lag (NaN if not exported); since the previous sample,
+ * its CPU and how long its main thread waited for a core (% of the interval), and the box's 1-minute load average.
+ */
+export interface SoakSample { atMs: number; rssKb: number; fds: number; lagMs: number; cpuPct: number; waitPct: number; load1: number }

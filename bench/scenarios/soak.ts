@@ -1,4 +1,5 @@
-import { openFiles, usageOf } from '../servers/probe.ts'
+import { readFileSync } from 'node:fs'
+import { openFiles, runQueueWaitMs, usageOf } from '../servers/probe.ts'
 import { type Ctx, sized } from './context.ts'
 import { runFanout } from './fanout.ts'
 import type { ScenarioResult, SoakSample } from './result.ts'
@@ -56,17 +57,19 @@ async function sample(ctx: Ctx, durationMs: number, out: SoakSample[], publishin
   const { pid } = ctx.server
   if (!pid) return
   const t0 = performance.now()
-  let last: { atMs: number; cpuMs: number } | null = null
+  let last: { atMs: number; cpuMs: number; waitMs: number } | null = null
   for (let k = 0; k <= STEPS && !publishing.aborted; k++) {
     const wait = t0 + (k * durationMs) / STEPS - performance.now()
     if (wait > 0) await Bun.sleep(wait)
     const atMs = performance.now() - t0
     const { rssKb, cpuMs } = usageOf(pid)
+    const waitMs = runQueueWaitMs(pid)
+    const pct = (now: number, before: number | undefined) => (last ? (100 * (now - before!)) / (atMs - last.atMs) : NaN)
     out.push({
-      atMs, rssKb, fds: openFiles(pid), lagMs: await lagMs(ctx),
-      cpuPct: last ? (100 * (cpuMs - last.cpuMs)) / (atMs - last.atMs) : NaN,
+      atMs, rssKb, fds: openFiles(pid), lagMs: await lagMs(ctx), cpuPct: pct(cpuMs, last?.cpuMs), waitPct: pct(waitMs, last?.waitMs),
+      load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
     })
-    last = { atMs, cpuMs }
+    last = { atMs, cpuMs, waitMs }
   }
 }
 
@@ -88,10 +91,11 @@ export function soakVerdict(r: ScenarioResult): { isPass: boolean; measured: str
   const { start, middle, end } = s.marks
   const mb = (kb: number) => (kb / 1024).toFixed(1)
   const pct = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`
+  const most = (pick: (m: SoakSample) => number) => Math.max(...s.samples.slice(1).map(pick))
   return {
     isPass: s.rssGrowthPct < 10 && s.fdGrowthPct < 10 && r.deliveries!.lost === 0,
     measured: `RSS ${mb(start.rssKb)} → ${mb(middle.rssKb)} → ${mb(end.rssKb)} MB (${pct(s.rssGrowthPct)}), ` +
       `fds ${start.fds} → ${middle.fds} → ${end.fds} (${pct(s.fdGrowthPct)}), event-loop lag ${start.lagMs.toFixed(0)} / ${middle.lagMs.toFixed(0)} / ${end.lagMs.toFixed(0)} ms (max ${s.maxLagMs.toFixed(0)}), ` +
-      `lost ${r.deliveries!.lost}, ${r.deliveries!.reconnects} resumes`,
+      `lost ${r.deliveries!.lost}, ${r.deliveries!.reconnects} resumes; box: load up to ${most((m) => m.load1).toFixed(1)}, main thread waiting for a core up to ${most((m) => m.waitPct).toFixed(0)} % of an interval`,
   }
 }

@@ -28,6 +28,15 @@ export function openFiles(pid: number): number {
   return n
 }
 
+/** Time the server's main thread (its event loop) spent runnable but waiting for a core: the box's contention, not its own work. */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
+  } catch {
+    return NaN
+  }
+}
+
 function childrenOf(pid: number): number[] {
   const out: number[] = []
   for (const name of readdirSync('/proc')) {
