@@ -1,4 +1,4 @@
-import { table } from './report.ts'
+import { flagOf, table } from './report.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 
 /** What a row's server CPU is divided by: the unit of work that is that scenario's figure. */
@@ -21,7 +21,7 @@ export function figuresOf(results: ScenarioResult[]): Figure[] {
   const out: Figure[] = []
   for (const r of results) {
     if (r.deliveries && r.server && r.latencyMs) {
-      const flag = r.generator?.isBottleneck ? 'GEN-BOUND' : r.generator?.isBoxSaturated ? 'BOX-SAT' : ''
+      const flag = flagOf(r)
       const base = { row: r.scenario, target: r.target, latencyMs: r.latencyMs.p95, percentile: 'p95' as const, flag }
       const onlyPolls = r.kinds?.poll && Object.keys(r.kinds).length === 1
       // Each long-poll answer brings the next request, so a poll-only row costs per round trip, not per event.

@@ -4,10 +4,16 @@ const f = (n: number | undefined, digits = 1): string => (n === undefined || Num
 const k = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
 const mb = (kb: number | undefined): string => (kb === undefined || Number.isNaN(kb) ? '-' : (kb / 1024).toFixed(0))
 
+/** Why a fan-out row's figures may not be the server's own: the generator, both, or other processes used the cores. */
+export function flagOf(r: ScenarioResult): string {
+  const g = r.generator
+  return g?.isBottleneck ? 'GEN-BOUND' : g?.isBoxSaturated ? 'BOX-SAT' : g?.isBoxBusy ? 'BOX-BUSY' : ''
+}
+
 /** The fan-out table: one row per scenario × target. */
 export function fanoutTable(results: ScenarioResult[]): string {
   const head = ['scenario', 'target', 'subs', 'conn s', 'ev/s', 'deliv/s', 'lost', 'dup', 'ooo', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'RSS MB 0/conn/end', 'KB/conn', 'srv CPU%', 'µs/deliv', 'gen CPU%', 'flag']
+    'RSS MB 0/conn/end', 'KB/conn', 'srv CPU%', 'µs/deliv', 'srv wait%', 'gen CPU%', 'others CPU%', 'flag']
   const fan = results.filter((r) => r.deliveries || (r.skipped && r.scenario !== 'idle' && r.scenario !== 'http'))
   if (!fan.length) return ''
   const rows = fan.map((r) => r.skipped
@@ -18,8 +24,8 @@ export function fanoutTable(results: ScenarioResult[]): string {
       String(r.deliveries!.lost), String(r.deliveries!.duplicates), String(r.deliveries!.outOfOrder),
       f(r.latencyMs!.p50), f(r.latencyMs!.p95), f(r.latencyMs!.p99), f(r.latencyMs!.max, 0),
       `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}/${mb(r.server!.rssEndKb)}`, f(r.server!.kbPerConnection),
-      f(r.server!.cpuPct, 0), f(r.server!.usPerDelivery), r.generator!.workerCpuPct.map((p) => f(p, 0)).join('+') + `, pub ${f(r.generator!.publisherCpuPct, 0)}`,
-      r.generator!.isBottleneck ? 'GEN-BOUND' : r.generator!.isBoxSaturated ? 'BOX-SAT' : r.deliveries!.lost ? 'LOSS' : '',
+      f(r.server!.cpuPct, 0), f(r.server!.usPerDelivery), f(r.server!.waitPct, 0), r.generator!.workerCpuPct.map((p) => f(p, 0)).join('+') + `, pub ${f(r.generator!.publisherCpuPct, 0)}`, f(r.generator!.othersCpuPct, 0),
+      flagOf(r) || (r.deliveries!.lost ? 'LOSS' : ''),
     ])
   return table(head, rows)
 }

@@ -14,8 +14,10 @@ export interface ScenarioResult {
   /** The slowest delivery: transport, stream index and seq of its event. */
   worst?: { ms: number; kind: string; s: number; q: number }
   catchUp?: { subscribers: number; caughtUp: number; p50Ms: number; maxMs: number; reconnectedMs?: number }
-  server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number }
-  generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean }
+  /** waitPct: share of the run the server's main thread was runnable but waiting for a core. */
+  server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number; waitPct?: number }
+  /** othersCpuPct: CPU (% of one core) that processes outside the bench used meanwhile; isBoxBusy past OTHERS_BUSY_PCT (fanout.ts). */
+  generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean; othersCpuPct?: number; isBoxBusy?: boolean }
   http?: { name: string; reqPerSec: number; eventsPerSec: number; p50Ms: number; p97_5Ms: number; p99Ms: number; maxMs: number; non2xx: number; errors: number; serverCpuPct: number; generatorCpuPct: number }[]
   kinds?: Partial<Record<string, KindStats>>
   controls?: Record<string, number>

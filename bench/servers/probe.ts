@@ -28,13 +28,25 @@ export function openFiles(pid: number): number {
   return n
 }
 
-/** Time the server's main thread (its event loop) spent runnable but waiting for a core: the box's contention, not its own work. */
+/**
+ * CPU time the box used on all cores, interrupts and steal included: with the bench's own CPU taken off, what others
+ * used. Tick accounting charges an interrupt to the process it interrupted, so the bench's loopback traffic is in its own share.
+ */
+export function boxBusyMs(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  return (user + nice + system + irq + softirq + steal) * TICK_MS
+}
+
+/**
+ * Time the server's main threads (its event loop; nginx: master + worker) spent runnable but waiting for a core:
+ * the box's contention, not the server's own work. NaN without a pid.
+ */
 export function runQueueWaitMs(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
-  } catch {
-    return NaN
+  let ns = 0
+  for (const p of [pid, ...childrenOf(pid)]) {
+    try { ns += Number(readFileSync(`/proc/${p}/schedstat`, 'utf8').split(' ')[1]) } catch { if (p === pid) return NaN }
   }
+  return ns / 1e6
 }
 
 function childrenOf(pid: number): number[] {
