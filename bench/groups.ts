@@ -1,5 +1,6 @@
 // Consumer-group bench: 4 consumers drain a preloaded backlog (claim+ack throughput), then
-// publish→first-delivery latency with consumers waiting (pull long-poll and WebSocket push).
+// publish→first-delivery latency with consumers waiting (pull long-poll and WebSocket push), then
+// claim and ack latency with 100 000 leases pending (claimed, not acked) against none.
 // usage: bun bench/groups.ts [--quick] [--source]
 import { Histogram } from './gen/histogram.ts'
 import { startRingcast } from './servers/ringcast.ts'
@@ -9,6 +10,9 @@ const EVENTS = isQuick ? 10_000 : 100_000
 const LIVE_EVENTS = isQuick ? 1_000 : 5_000
 const CONSUMERS = 4
 const MAX = 100
+const LEASES = isQuick ? 10_000 : 100_000
+const PROBES = isQuick ? 100 : 500
+const PROBE_MAX = 10
 
 const server = await startRingcast({ fromSource: process.argv.includes('--source') })
 const base = server.spec.base
@@ -127,12 +131,54 @@ async function latency(mode: 'pull' | 'push'): Promise<void> {
   console.log(`latency ${mode}: publish→first delivery over ${h.count} events (~1000/s): p50 ${fmt(h.quantileMs(0.5))} ms, p95 ${fmt(h.quantileMs(0.95))} ms, p99 ${fmt(h.quantileMs(0.99))} ms, max ${fmt(h.maxUs / 1000)} ms`)
 }
 
+/** PROBES rounds of claim PROBE_MAX + ack them, one at a time: latency of each call at the group's current pending count. */
+async function probe(group: string, stream: string): Promise<{ claim: Histogram; ack: Histogram }> {
+  for (let i = 0; i < PROBES * PROBE_MAX; i += 1000) await publish(stream, Array.from({ length: Math.min(1000, PROBES * PROBE_MAX - i) }, (_, k) => ({ type: 'probe', data: { n: i + k } })))
+  const claim = new Histogram(), ack = new Histogram()
+  for (let i = 0; i < PROBES; i++) {
+    let t = performance.now()
+    const { deliveries } = await call('POST', `/v1/groups/${group}/claim`, { consumer: 'probe', max: PROBE_MAX })
+    claim.recordMs(performance.now() - t)
+    if (deliveries.length !== PROBE_MAX) throw new Error(`leases: claim ${i} got ${deliveries.length} of ${PROBE_MAX}`)
+    t = performance.now()
+    await call('POST', `/v1/groups/${group}/ack`, { consumer: 'probe', ids: deliveries.map((d: any) => d.event.id) })
+    ack.recordMs(performance.now() - t)
+  }
+  return { claim, ack }
+}
+
+/** Claim and ack latency with no lease pending, then with LEASES claimed and never acked (long ack timeout: none expire). */
+async function leases(): Promise<void> {
+  const group = 'leases'
+  await call('PUT', `/v1/groups/${group}`, { streams: [`${group}.*`], start: 'earliest', ackTimeout: 3600 })
+  const empty = await probe(group, `${group}.before`)
+  const streams = Array.from({ length: 20 }, (_, i) => `${group}.s${i}`)
+  for (let i = 0; i < LEASES; i += 1000) await publish(streams[(i / 1000) % streams.length], Array.from({ length: 1000 }, (_, k) => ({ type: 'job', data: { n: i + k } })))
+  let held = 0
+  const t = performance.now()
+  await Promise.all(Array.from({ length: CONSUMERS }, async (_, c) => {
+    while (held < LEASES) {
+      const { deliveries } = await call('POST', `/v1/groups/${group}/claim`, { consumer: `hold${c}`, max: MAX })
+      if (deliveries.length === 0) break
+      held += deliveries.length
+    }
+  }))
+  const holdMs = performance.now() - t
+  const info = await call('GET', `/v1/groups/${group}`)
+  if (held !== LEASES || info.pending !== LEASES) throw new Error(`leases: held ${held}, group reports ${info.pending} pending, expected ${LEASES}`)
+  const full = await probe(group, `${group}.after`)
+  const q = (h: Histogram) => `p50 ${fmt(h.quantileMs(0.5))} ms p99 ${fmt(h.quantileMs(0.99))} ms`
+  console.log(`leases: claim ${PROBE_MAX} + ack, ${PROBES} rounds: 0 pending: claim ${q(empty.claim)}, ack ${q(empty.ack)}; ` +
+    `${LEASES} pending: claim ${q(full.claim)}, ack ${q(full.ack)} (the ${LEASES} leases taken in ${(holdMs / 1000).toFixed(1)} s, ${CONSUMERS} consumers, max ${MAX})`)
+}
+
 try {
   console.log(`groups bench (${isQuick ? 'quick' : 'full'}): ${server.description}`)
   await drain('pull')
   await drain('push')
   await latency('pull')
   await latency('push')
+  await leases()
 } finally {
   await server.stop()
 }

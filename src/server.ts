@@ -10,6 +10,7 @@ import { Tickets } from './auth/tickets'
 import { EventMirror } from './event-mirror'
 import { Filter, Selector } from './core/filter'
 import { createApp } from './http/app'
+import { EventLoopLag } from './event-loop-lag'
 import { Origins } from './http/cors'
 import { HostGuard } from './http/host-guard'
 import { PublishRate } from './http/publish-rate'
@@ -93,7 +94,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const origins = new Origins(config.corsOrigin)
   const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
   const node = { name: config.node ?? '', store: sqlite ? ('sqlite' as const) : ('redis' as const) }
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node, eventLoopLag: new EventLoopLag().start() }
 
   const app = createApp(deps, VERSION)
   // A TLS reload listens again on the port first chosen (which matters when --port is 0).
@@ -118,6 +119,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
         const started = performance.now()
         const drained = { sse: connections.countBy('sse'), ws: connections.countBy('ws'), poll: connections.countBy('poll') }
         lifecycle.isDraining = true
+        deps.eventLoopLag.stop()
         // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
         const closing = listener.stop(false)
         await hub.drain()

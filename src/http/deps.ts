@@ -2,6 +2,7 @@ import { RingcastError } from '../core/errors'
 import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
+import type { EventLoopLag } from '../event-loop-lag'
 import type { Hub } from '../core/hub'
 import type { Groups } from '../groups/groups'
 import type { Logger } from '../logger'
@@ -33,6 +34,7 @@ export interface AppDeps {
   lifecycle: { isDraining: boolean }
   /** Which node this is (--node, or host:port once listening) and where its log lives. */
   node: { name: string; store: 'sqlite' | 'redis' }
+  eventLoopLag: EventLoopLag
 }
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */

@@ -44,6 +44,7 @@ export function healthRoutes(d: AppDeps) {
             }),
             ringcast_subscription_patterns: { help: 'Patterns held by live subscriptions (capped per connection and per client).', values: [[null, d.connections.patterns]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.logBytes()]] },
+            ringcast_event_loop_lag_seconds: { help: 'Longest a timer waited past its due time over the last 10 to 20 s: how long the event loop was blocked.', values: [[null, d.eventLoopLag.seconds()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...(await groupMetrics(d)),
           }),
