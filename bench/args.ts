@@ -1,8 +1,9 @@
 /** Command line of bench/run.ts. */
 export interface Args {
   isQuick: boolean
-  peer: 'nchan' | null
-  /** Bench the peer alone (no ringcast). */
+  /** Peers started next to ringcast, in this order; every scenario alternates over all of them. */
+  peers: Peer[]
+  /** Bench the peers alone (no ringcast). */
   isPeerOnly: boolean
   /** --target: SSE URL template of an external server; --publish and --ws complete it. */
   target: { sse: string; publish: string; ws?: string; publishBody?: string; pid: number } | null
@@ -12,13 +13,17 @@ export interface Args {
   workers: number
 }
 
-export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan [--peer-only]] [--scenario NAME]... [--source] [--workers N]
+export type Peer = 'nchan' | 'raw-bun'
+const PEERS: Peer[] = ['nchan', 'raw-bun']
+
+export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--peer-only] [--scenario NAME]... [--source] [--workers N]
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
-scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http`
+scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
+           soak (10 min), streams-many (1 000 000 streams): only when named, or small with --quick`
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { isQuick: false, peer: null, isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2 }
+  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2 }
   const t: Record<string, string> = {}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -31,16 +36,16 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--source') args.fromSource = true
     else if (a === '--peer-only') args.isPeerOnly = true
     else if (a === '--peer') {
-      const p = value()
-      if (p !== 'nchan') throw new Error(`unknown peer ${p}: only nchan is built in (use --target for others)`)
-      args.peer = p
+      const p = value() as Peer
+      if (!PEERS.includes(p)) throw new Error(`unknown peer ${p}: built in are ${PEERS.join(' and ')} (use --target for others)`)
+      if (!args.peers.includes(p)) args.peers.push(p)
     } else if (a === '--scenario') args.scenarios.push(...value().split(','))
     else if (a === '--workers') args.workers = Math.max(1, Number(value()))
     else if (['--target', '--publish', '--ws', '--publish-body', '--pid'].includes(a)) t[a.slice(2)] = value()
     else if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0) }
     else throw new Error(`unknown argument ${a}\n${USAGE}`)
   }
-  if (args.isPeerOnly && !args.peer) throw new Error(`--peer-only needs --peer\n${USAGE}`)
+  if (args.isPeerOnly && !args.peers.length) throw new Error(`--peer-only needs --peer\n${USAGE}`)
   if (t.target) {
     if (!t.publish) throw new Error(`--target needs --publish (a URL template that publishes to {stream})\n${USAGE}`)
     args.target = { sse: t.target, publish: t.publish, ws: t.ws, publishBody: t['publish-body'], pid: Number(t.pid ?? 0) }

@@ -1,4 +1,5 @@
 import type { ScenarioResult } from './scenarios/result.ts'
+import { soakVerdict } from './scenarios/soak.ts'
 
 /** DESIGN.md "Figures to reach", checked on ringcast's results. */
 export interface Check { name: string; isPass: boolean; measured: string }
@@ -37,6 +38,13 @@ export function checks(results: ScenarioResult[]): Check[] {
       name: 'reconnect storm: nothing lost, no duplicates, everyone caught up',
       isPass: storm.deliveries!.lost === 0 && storm.deliveries!.duplicates === 0 && storm.catchUp?.caughtUp === storm.catchUp?.subscribers,
       measured: `lost ${storm.deliveries!.lost}, dup ${storm.deliveries!.duplicates}, caught up ${storm.catchUp?.caughtUp ?? 0}/${storm.catchUp?.subscribers ?? '?'} (max ${storm.catchUp?.maxMs.toFixed(0) ?? '-'} ms)`,
+    })
+  }
+  const soak = of('soak')
+  if (soak) {
+    out.push({
+      name: 'soak: RSS and open fds grow < 10 % from minute 2 to minute 10, loss 0',
+      ...(soak.soak ? soakVerdict(soak) : { isPass: false, measured: `no samples (${soak.notes.join('; ')})` }),
     })
   }
   const all = results.filter((r) => r.target === 'ringcast' && r.deliveries)

@@ -1,13 +1,19 @@
-import type { ScenarioResult } from './scenarios/result.ts'
+import type { ScenarioResult, SoakSample } from './scenarios/result.ts'
 
 const f = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
 const k = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
 const mb = (kb: number | undefined): string => (kb === undefined || Number.isNaN(kb) ? '-' : (kb / 1024).toFixed(0))
 
+/** Why a fan-out row's figures may not be the server's own: the generator, both, or other processes used the cores. */
+export function flagOf(r: ScenarioResult): string {
+  const g = r.generator
+  return g?.isBottleneck ? 'GEN-BOUND' : g?.isBoxSaturated ? 'BOX-SAT' : g?.isBoxBusy ? 'BOX-BUSY' : ''
+}
+
 /** The fan-out table: one row per scenario × target. */
 export function fanoutTable(results: ScenarioResult[]): string {
   const head = ['scenario', 'target', 'subs', 'conn s', 'ev/s', 'deliv/s', 'lost', 'dup', 'ooo', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms',
-    'RSS MB 0/conn/end', 'KB/conn', 'srv CPU%', 'µs/deliv', 'gen CPU%', 'flag']
+    'RSS MB 0/conn/end', 'KB/conn', 'srv CPU%', 'µs/deliv', 'srv wait%', 'gen CPU%', 'others CPU%', 'flag']
   const fan = results.filter((r) => r.deliveries || (r.skipped && r.scenario !== 'idle' && r.scenario !== 'http'))
   if (!fan.length) return ''
   const rows = fan.map((r) => r.skipped
@@ -18,8 +24,8 @@ export function fanoutTable(results: ScenarioResult[]): string {
       String(r.deliveries!.lost), String(r.deliveries!.duplicates), String(r.deliveries!.outOfOrder),
       f(r.latencyMs!.p50), f(r.latencyMs!.p95), f(r.latencyMs!.p99), f(r.latencyMs!.max, 0),
       `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}/${mb(r.server!.rssEndKb)}`, f(r.server!.kbPerConnection),
-      f(r.server!.cpuPct, 0), f(r.server!.usPerDelivery), r.generator!.workerCpuPct.map((p) => f(p, 0)).join('+') + `, pub ${f(r.generator!.publisherCpuPct, 0)}`,
-      r.generator!.isBottleneck ? 'GEN-BOUND' : r.generator!.isBoxSaturated ? 'BOX-SAT' : r.deliveries!.lost ? 'LOSS' : '',
+      f(r.server!.cpuPct, 0), f(r.server!.usPerDelivery), f(r.server!.waitPct, 0), r.generator!.workerCpuPct.map((p) => f(p, 0)).join('+') + `, pub ${f(r.generator!.publisherCpuPct, 0)}`, f(r.generator!.othersCpuPct, 0),
+      flagOf(r) || (r.deliveries!.lost ? 'LOSS' : ''),
     ])
   return table(head, rows)
 }
@@ -38,6 +44,29 @@ export function extrasTable(results: ScenarioResult[]): string {
       idle.map((r) => [r.scenario, r.target, `${r.subscribers!.connected}/${r.subscribers!.requested}`, f(r.subscribers!.connectWallMs / 1000),
         `${mb(r.server!.rssBeforeKb)}/${mb(r.server!.rssConnectedKb)}`, f(r.server!.kbPerConnection)])))
   }
+  const soaks = results.filter((r) => r.soak)
+  if (soaks.length) {
+    const marks = (r: ScenarioResult, pick: (m: SoakSample) => string) => [r.soak!.marks.start, r.soak!.marks.middle, r.soak!.marks.end].map(pick).join(' / ')
+    out.push(table(['soak', 'target', 'marks at s (min 2/6/10)', 'RSS MB', 'open fds', 'lag ms', 'max lag ms', 'RSS growth', 'fd growth', 'resumes', 'lost', 'p95 ms'],
+      soaks.map((r) => [r.scenario, r.target, marks(r, (m) => f(m.atMs / 1000, 0)), marks(r, (m) => f(m.rssKb / 1024)), marks(r, (m) => String(m.fds)),
+        marks(r, (m) => f(m.lagMs, 0)), f(r.soak!.maxLagMs, 0), `${f(r.soak!.rssGrowthPct)} %`, `${f(r.soak!.fdGrowthPct)} %`,
+        String(r.deliveries!.reconnects), String(r.deliveries!.lost), f(r.latencyMs!.p95)])))
+    for (const r of soaks) {
+      const series = (pick: (m: SoakSample) => string) => r.soak!.samples.map(pick).join(' ')
+      out.push(`soak × ${r.target}, every ${f(r.soak!.stepMs / 1000, 0)} s:\n  RSS MB   ${series((m) => f(m.rssKb / 1024, 0))}\n  fds      ${series((m) => String(m.fds))}\n` +
+        `  lag ms   ${series((m) => f(m.lagMs, 0))}\n  CPU %    ${series((m) => f(m.cpuPct, 0))}\n` +
+        `  wait %   ${series((m) => f(m.waitPct, 0))}   (main thread runnable but waiting for a core)\n  load 1m  ${series((m) => f(m.load1))}`)
+    }
+  }
+  const many = results.filter((r) => r.many)
+  if (many.length) {
+    out.push(table(['streams-many', 'target', 'streams', 'create s', 'created/s', 'errors', 'rings left', 'RSS MB before/after', 'bytes/stream', 'idle CPU %', 'over'],
+      many.map((r) => {
+        const m = r.many!
+        return [r.scenario, r.target, `${m.streams}/${m.requested}`, f(m.createMs / 1000), k(m.streams / (m.createMs / 1000)), String(m.errors),
+          m.rings === null ? 'n/a' : `${m.rings}${m.isEvicted ? ' (evicted)' : ''}`, `${mb(m.rssBeforeKb)}/${mb(m.rssAfterKb)}`, f(m.bytesPerStream, 0), f(m.idleCpuPct, 2), `${m.idleSeconds} s`]
+      })))
+  }
   const http = results.filter((r) => r.http)
   if (http.length) {
     out.push(table(['http (autocannon, 50 conns)', 'target', 'req/s', 'events/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'non-2xx', 'srv CPU%', 'gen CPU%', 'flag'],
@@ -47,29 +76,8 @@ export function extrasTable(results: ScenarioResult[]): string {
   return out.join('\n\n')
 }
 
-/** ringcast ÷ peer for each scenario both ran (below 1 is better for ringcast on every column). */
-export function ratiosTable(results: ScenarioResult[], peer: string): string {
-  const rows: string[][] = []
-  const first = results.find((x) => x.target === 'ringcast' && x.deliveries)
-  for (const r of results.filter((x) => x.target === 'ringcast' && x.deliveries)) {
-    const p = results.find((x) => x.target === peer && x.scenario === r.scenario && x.deliveries)
-    if (!p) continue
-    const ratio = (a: number, b: number) => (b > 0 && a >= 0 ? `${(a / b).toFixed(2)}×` : '-')
-    rows.push([r.scenario, ratio(r.latencyMs!.p95, p.latencyMs!.p95), ratio(r.latencyMs!.p99, p.latencyMs!.p99),
-      // RSS per connection only where both servers started fresh: later rows reuse memory earlier ones grew.
-      ratio(r.server!.usPerDelivery, p.server!.usPerDelivery), r === first ? ratio(r.server!.kbPerConnection, p.server!.kbPerConnection) : '-',
-      `${r.deliveries!.lost} / ${p.deliveries!.lost}`,
-      r.generator!.isBottleneck || p.generator!.isBottleneck ? 'generator-bound: ratio is a floor' : ''])
-  }
-  for (const r of results.filter((x) => x.target === 'ringcast' && x.scenario === 'idle' && x.server)) {
-    const p = results.find((x) => x.target === peer && x.scenario === 'idle' && x.server)
-    if (p) rows.push(['idle', '', '', '', `${(r.server!.kbPerConnection / p.server!.kbPerConnection).toFixed(2)}×`, '', ''])
-  }
-  if (!rows.length) return ''
-  return table([`ringcast / ${peer}`, 'p95', 'p99', 'srv µs/delivery', 'KB/conn', `lost (ringcast / ${peer})`, ''], rows)
-}
-
-function table(head: string[], rows: string[][]): string {
+/** A Markdown table, columns padded to their widest cell. */
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) => `| ${cells.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ')} |`
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(r.length < head.length ? [...r, ...Array(head.length - r.length).fill('')] : r))].join('\n')

@@ -5,14 +5,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from './args.ts'
-import { checks } from './checks.ts'
+import { type Check, checks } from './checks.ts'
 import { Pool } from './gen/pool.ts'
 import { machine } from './machine.ts'
-import { extrasTable, fanoutTable, ratiosTable } from './report.ts'
+import { peersTable } from './compare.ts'
+import { goals } from './goals.ts'
+import { extrasTable, fanoutTable } from './report.ts'
 import type { Ctx } from './scenarios/context.ts'
 import { scenarios } from './scenarios/index.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 import { startNchan } from './servers/nchan.ts'
+import { startRawBun } from './servers/raw-bun.ts'
 import { startRingcast } from './servers/ringcast.ts'
 import type { Server } from './servers/server.ts'
 import { targetOf } from './targets/index.ts'
@@ -31,7 +34,7 @@ async function shutdown(): Promise<void> {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void shutdown().then(() => process.exit(130)) })
 
 async function main(): Promise<number> {
-  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios
+  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios.filter((s) => args.isQuick || !s.isLong)
   const unknown = args.scenarios.filter((n) => !scenarios.some((s) => s.name === n))
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(' ')}`)
 
@@ -40,7 +43,7 @@ async function main(): Promise<number> {
     servers.push({ spec: { kind: 'url', base: new URL(sse).origin, sse, publish, ws, publishBody }, pid, description: `external server at ${new URL(sse).origin}`, stop: async () => {} })
   } else {
     if (!args.isPeerOnly) servers.push(await startRingcast({ fromSource: args.fromSource }))
-    if (args.peer === 'nchan') servers.push(await startNchan())
+    for (const peer of args.peers) servers.push(await (peer === 'nchan' ? startNchan() : startRawBun()))
   }
   pool = new Pool(args.workers)
   const info = { machine: machine(), servers: servers.map((s) => s.description), mode: args.isQuick ? 'quick' : 'full', startedAt: new Date().toISOString() }
@@ -63,17 +66,19 @@ async function main(): Promise<number> {
   if (fan) console.log(`\n${fan}\n`)
   const extras = extrasTable(results)
   if (extras) console.log(`${extras}\n`)
-  const peer = servers.find((s) => s.spec.kind !== 'ringcast' && s.spec.kind !== 'url')
-  const ratios = peer ? ratiosTable(results, peer.spec.kind) : ''
-  if (ratios) console.log(`${ratios}\n`)
+  const peers = peersTable(results, args.peers)
+  if (peers) console.log(`${peers}\n`)
+  const verdict = (c: Check) => `${args.isQuick ? 'INFO' : c.isPass ? 'PASS' : 'FAIL'}  ${c.name} — ${c.measured}`
   const verdicts = checks(results)
-  for (const c of verdicts) console.log(`${args.isQuick ? 'INFO' : c.isPass ? 'PASS' : 'FAIL'}  ${c.name} — ${c.measured}`)
-  if (args.isQuick && verdicts.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
+  for (const c of verdicts) console.log(verdict(c))
+  const targets = goals(results)
+  if (targets.length) console.log(`\ntargets from issue 11 (reported; they never change the exit status):\n${targets.map(verdict).join('\n')}`)
+  if (args.isQuick && verdicts.length + targets.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
 
   const dir = new URL('./results/', import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
   const file = `${dir}${info.startedAt.replace(/[:.]/g, '-')}-${info.mode}.json`
-  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts }, null, 2)
+  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts, targets }, null, 2)
   writeFileSync(file, json)
   writeFileSync(`${dir}latest.json`, json)
   console.log(`bench: results written to ${file}`)

@@ -1,11 +1,13 @@
 import { type Config, flagOf, SETTINGS } from './config'
 
 // Shown on their own in the banner (or never: secrets), not among the changed settings.
-const OWN_FIELDS = new Set(['host', 'port', 'data', 'redis', 'config', 'durability', 'tlsCert', 'tlsKey', 'jwtSecret', 'jwtKey', 'jwtAudience', 'jwtIssuer'])
+const OWN_FIELDS = new Set(['host', 'port', 'data', 'redis', 'node', 'config', 'durability', 'tlsCert', 'tlsKey', 'jwtSecret', 'jwtKey', 'jwtAudience', 'jwtIssuer'])
 
 /** The fields of the start-up line: where to reach the server, who may use it, where data goes, what differs from the defaults. */
-export function bannerFields(config: Config, url: string): Record<string, string> {
+export function bannerFields(config: Config, url: string, node: string): Record<string, string> {
   const fields: Record<string, string> = { url, docs: `${url}/docs`, auth: authMode(config) }
+  // Among several nodes the name tells their logs apart.
+  if (config.redis || config.node) fields.node = node
   if (config.redis) fields.redis = withoutPassword(config.redis)
   else Object.assign(fields, { data: config.data, durability: config.durability })
   if (config.tlsCert) fields.tls = `${config.tlsCert} (SIGHUP reloads it)`

@@ -19,6 +19,7 @@ export const SETTINGS = {
   port: int(0, 65535, 'TCP port (0 picks a free one)', 8080),
   data: { schema: T.String({ minLength: 1 }), default: './data/ringcast.db', help: 'SQLite file, or :memory: to keep nothing on disk (not used with --redis)', value: 'FILE' },
   redis: { schema: T.String({ pattern: '^(redis|rediss|valkey|valkeys)://', title: 'a redis:// or rediss:// URL' }), help: 'share events, ids and groups with other nodes through this Redis (instead of the SQLite file)', value: 'URL' },
+  node: { schema: T.String({ minLength: 1, maxLength: 200 }), help: 'this node\'s name in /v1/connections, /metrics and the log (default host:port)', value: 'NAME' },
   config: { schema: T.String({ minLength: 1 }), help: 'JSON config file (settings plus per-pattern stream defaults)', value: 'FILE' },
   tlsCert: { schema: T.String({ minLength: 1 }), help: 'PEM certificate (chain): serve HTTPS and WSS on --port; SIGHUP reloads it', value: 'FILE' },
   tlsKey: { schema: T.String({ minLength: 1 }), help: 'PEM private key of --tls-cert', value: 'FILE' },
@@ -66,6 +67,7 @@ export interface Config {
   port: number
   data: string
   redis?: string
+  node?: string
   config?: string
   ringSize: number
   heartbeat: number

@@ -10,6 +10,7 @@ export class Metrics {
   slowDisconnects = { sse: 0, ws: 0 }
   slowGaps = { sse: 0, ws: 0 }
   rejected = new Map<string, number>()
+  rejectedTotal = 0
   commits = 0
   commitSecondsSum = 0
   private readonly commitBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
@@ -32,6 +33,13 @@ export class Metrics {
 
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1)
+    this.rejectedTotal++
+  }
+
+  /** A number that grows whenever any counter does (to tell a quiet second without building anything). */
+  activity(): number {
+    const d = this.deliveries
+    return this.eventsPublished + this.publishRequests + this.duplicates + this.commits + d.sse + d.ws + d.poll + this.slowDisconnects.sse + this.slowDisconnects.ws + this.rejectedTotal
   }
 
   /** Prometheus text exposition; `gauges` are read at scrape time from their owners. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { Config } from './config'
 import { Hub, type HubHooks, type HubOptions } from './core/hub'
 import type { EventLog } from './core/log'
@@ -11,6 +12,7 @@ import { Tickets } from './auth/tickets'
 import { EventMirror } from './event-mirror'
 import { Filter, Selector } from './core/filter'
 import { createApp } from './http/app'
+import { EventLoopLag } from './event-loop-lag'
 import { Origins } from './http/cors'
 import { HostGuard } from './http/host-guard'
 import { PublishRate } from './http/publish-rate'
@@ -43,6 +45,8 @@ export interface Drained {
 export interface Server {
   url: string
   port: number
+  /** This node's name (--node, or host:port). */
+  node: string
   stop(): Promise<Drained>
   /** Reads --tls-cert/--tls-key again and serves new connections with them; throws TlsError, keeping the old ones. */
   reloadTls(): void
@@ -70,6 +74,8 @@ export async function startServer(config: Config, logger = new Logger(config.log
       committed: (stats) => metrics.committed(stats),
       failed: (message, error) => logger.error(message, { error: String((error as Error)?.stack ?? error) }),
       pruned: (n) => (metrics.eventsPruned += n),
+      reachable: (isReachable, reason) =>
+        isReachable ? logger.info('Redis answers again: following the cluster and taking publishes') : logger.warn('Redis unreachable: publishes answer 503 until it is back', { reason }),
     },
   )
   if (log instanceof RedisLog) for (const warning of await log.durabilityWarnings()) logger.warn(warning)
@@ -103,13 +109,15 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const poll = new PollTransport(hub, connections, metrics)
   const origins = new Origins(config.corsOrigin)
   const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle }
+  const node = { name: config.node ?? '', store: sqlite ? ('sqlite' as const) : ('redis' as const) }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node, eventLoopLag: new EventLoopLag().start() }
 
   const app = createApp(deps, VERSION)
   // A TLS reload listens again on the port first chosen (which matters when --port is 0).
   let port = config.port
   const listener = new Listener((files: TlsFiles | undefined) => app.listen({ hostname: config.host, port, ...(files && { tls: files }) }).server!, tls)
   port = listener.port
+  node.name ||= `${hostname()}:${port}`
   publishTo = (topic, frame) => listener.publish(topic, frame)
   // Shared groups' holds are read by the Redis pruner itself (rc:gh), in the same atomic step as the delete.
   hub.startRetention({ ringIdleMs: 60_000, batch: 5000, heldFrom: localGroups && ((stream) => localGroups.heldFrom(stream)) })
@@ -118,6 +126,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   return {
     url: `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     port,
+    node: node.name,
     reloadTls: () => {
       const files = tlsFiles()
       if (files) listener.reload(files)
@@ -127,6 +136,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
         const started = performance.now()
         const drained = { sse: connections.countBy('sse'), ws: connections.countBy('ws'), poll: connections.countBy('poll') }
         lifecycle.isDraining = true
+        deps.eventLoopLag.stop()
         // Stop accepting, let in-flight publishes commit, then end every stream so clients reconnect elsewhere.
         const closing = listener.stop(false)
         await hub.drain()

@@ -33,6 +33,7 @@ export class PollClient {
       this.conn ??= new HttpConnection(url.hostname, Number(url.port || 80))
       try {
         const res = await this.conn.get(url.pathname + url.search, req.headers)
+        sub.requests++
         if (res.status >= 400 && res.status !== 408 && res.status !== 304) {
           sub.errors++
           sub.sink.control(`poll-http-${res.status}`)

@@ -17,6 +17,8 @@ export type Command =
   | { op: 'mark' }
   | { op: 'storm'; timeoutMs: number }
   | { op: 'catch-up'; until: Record<number, number> }
+  /** Every everyMs, drop perTick SSE/WS subscribers (round-robin); each resumes from its last id. everyMs 0 stops. */
+  | { op: 'churn'; everyMs: number; perTick: number }
   | { op: 'collect'; published: Record<number, number>; settleMs: number }
   | { op: 'close' }
 
@@ -34,6 +36,8 @@ export interface KindStats {
   duplicates: number
   outOfOrder: number
   reconnects: number
+  /** Long-poll requests answered. */
+  requests: number
   errors: number
   caughtUp: number
   catchUpMs: HistogramJson

@@ -18,6 +18,8 @@ export class Subscriber {
   lastId: string | null = null
   isLive = false
   reconnects = 0
+  /** Requests answered (long-pollers: one per round trip). */
+  requests = 0
   /** Deliveries whose server id was lower than the previous one's (DESIGN.md guarantee 2); only when ids are ordered. */
   outOfOrder = 0
   private lastKey = -Infinity

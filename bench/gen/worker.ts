@@ -69,10 +69,11 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
   const catchUp: Partial<Record<Kind, Histogram>> = {}
   for (const { client, plan } of entries) {
     const sub = client.sub
-    const k = kinds[plan.kind] ??= { subs: 0, live: 0, expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, errors: 0, caughtUp: 0, catchUpMs: { buckets: [], count: 0, maxUs: 0 } }
+    const k = kinds[plan.kind] ??= { subs: 0, live: 0, expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, requests: 0, errors: 0, caughtUp: 0, catchUpMs: { buckets: [], count: 0, maxUs: 0 } }
     k.subs++
     if (sub.isLive) k.live++
     k.reconnects += sub.reconnects
+    k.requests += sub.requests
     k.outOfOrder += sub.outOfOrder
     k.errors += sub.errors
     if (!Number.isNaN(sub.catchUpMs)) { k.caughtUp++; (catchUp[plan.kind] ??= new Histogram()).recordMs(sub.catchUpMs) }
@@ -95,6 +96,18 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
 }
 
 let droppedAt = 0
+let churnTimer: ReturnType<typeof setInterval> | undefined
+
+function churn(everyMs: number, perTick: number): void {
+  clearInterval(churnTimer)
+  churnTimer = undefined
+  const droppable = entries.filter((e) => e.plan.kind !== 'poll')
+  if (everyMs <= 0 || droppable.length === 0) return
+  let next = 0
+  churnTimer = setInterval(() => {
+    for (let i = 0; i < perTick; i++) droppable[next++ % droppable.length].client.drop()
+  }, everyMs)
+}
 
 async function storm(timeoutMs: number): Promise<StormReport> {
   droppedAt = nowMs()
@@ -114,8 +127,12 @@ async function handle(cmd: Command): Promise<unknown> {
     case 'catch-up':
       for (const { client } of entries) client.sub.expectCatchUp(cmd.until, droppedAt)
       return {}
+    case 'churn':
+      churn(cmd.everyMs, cmd.perTick)
+      return {}
     case 'collect': return collect(cmd)
     case 'close':
+      churn(0, 0)
       for (const { client } of entries) client.close()
       entries = []
       sink = new Sink()

@@ -39,7 +39,7 @@ export class WsClient {
       const frame = t.wsFrame!(typeof m.data === 'string' ? m.data : String(m.data))
       if (frame.kind === 'event') sub.deliver(frame.text, frame.id)
       else if (frame.kind === 'ready') { sub.ready(); this.onLive() }
-      else sub.sink.control(frame.what)
+      else if (frame.kind === 'other') sub.sink.control(frame.what)
     }
     ws.onerror = () => { sub.errors++ }
     ws.onclose = () => {

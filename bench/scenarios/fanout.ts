@@ -1,7 +1,7 @@
 import { Histogram } from '../gen/histogram.ts'
 import type { CollectReport, OpenReport, StormReport, SubPlan } from '../gen/protocol.ts'
 import { MAX_IN_FLIGHT, publish, type PublishReport } from '../gen/publisher.ts'
-import { usageOf, type Usage } from '../servers/probe.ts'
+import { boxBusyMs, runQueueWaitMs, usageOf, type Usage } from '../servers/probe.ts'
 import type { Ctx } from './context.ts'
 import type { ScenarioResult } from './result.ts'
 
@@ -16,10 +16,14 @@ export interface FanoutPlan {
   padBytes?: number
   /** Drop every subscriber this far into publishing; they resume with their last id. */
   stormAtMs?: number
+  /** Runs while publishing (samplers, churn); `publishing` aborts when publishing ends, and it is awaited before collecting. */
+  alongside?: (publishing: AbortSignal) => Promise<void>
 }
 
 // A worker using more than this share of a core was at or near its limit: the numbers are the generator's.
 const BOTTLENECK = 0.9
+// Other processes on the shared box used this much of a core (% of one) during the row: its latency is partly theirs.
+const OTHERS_BUSY_PCT = 25
 
 /** Connect the subscribers, publish at a paced rate, wait for every delivery, and measure both sides. */
 export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioResult> {
@@ -44,7 +48,7 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   const rssConnected = usage().rssKb
 
   await pool.all({ op: 'mark' })
-  const cpu0 = usage().cpuMs, pubCpu0 = process.cpuUsage(), t0 = performance.now()
+  const cpu0 = usage().cpuMs, wait0 = runQueueWaitMs(server.pid), box0 = boxBusyMs(), pubCpu0 = process.cpuUsage(), t0 = performance.now()
   const published: Record<number, number> = {}
   let storm: Promise<StormReport[]> | null = null
   const stormTimer = plan.stormAtMs === undefined ? null : setTimeout(() => {
@@ -52,7 +56,11 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
     storm = pool.all<StormReport>({ op: 'storm', timeoutMs: 30_000 })
       .then(async (r) => { await pool.all({ op: 'catch-up', until: { ...published } }); return r })
   }, plan.stormAtMs)
+  const publishing = new AbortController()
+  const alongside = plan.alongside?.(publishing.signal)
   const pub: PublishReport = await publish(target, { streams: plan.streams, rate: plan.rate, durationMs: plan.durationMs, padBytes: plan.padBytes ?? 64 }, published)
+  publishing.abort()
+  await alongside
   if (stormTimer) clearTimeout(stormTimer)
   const stormed = await (storm as Promise<StormReport[]> | null)
   const pubCpu = process.cpuUsage(pubCpu0)
@@ -60,6 +68,10 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   const collected = await pool.all<CollectReport>({ op: 'collect', published: pub.published, settleMs: ctx.isQuick ? 5_000 : 15_000 })
   const wallMs = performance.now() - t0
   const end = usage()
+  const waitPct = (100 * (runQueueWaitMs(server.pid) - wait0)) / wallMs
+  const ownCpu = process.cpuUsage(pubCpu0)
+  const benchCpuMs = (end.cpuMs - cpu0) + collected.reduce((a, c) => a + c.cpuMs, 0) + (ownCpu.user + ownCpu.system) / 1000
+  const othersCpuPct = (100 * (boxBusyMs() - box0 - benchCpuMs)) / wallMs
   await pool.all({ op: 'close' })
 
   result.publish = {
@@ -76,19 +88,20 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   result.server = {
     rssBeforeKb: rssBefore, rssConnectedKb: rssConnected, rssEndKb: end.rssKb,
     kbPerConnection: connected ? (rssConnected - rssBefore) / connected : NaN,
-    cpuMs, cpuPct: (100 * cpuMs) / wallMs, usPerDelivery: received ? (cpuMs * 1000) / received : NaN,
+    cpuMs, cpuPct: (100 * cpuMs) / wallMs, usPerDelivery: received ? (cpuMs * 1000) / received : NaN, waitPct,
   }
   const workerCpuPct = collected.map((c) => (100 * c.cpuMs) / c.wallMs)
   const publisherCpuPct = (100 * (pubCpu.user + pubCpu.system) / 1000) / pubWallMs
   const isBottleneck = workerCpuPct.some((p) => p > BOTTLENECK * 100) || publisherCpuPct > BOTTLENECK * 100
   const totalPct = result.server.cpuPct + workerCpuPct.reduce((a, b) => a + b, 0) + publisherCpuPct * (pubWallMs / wallMs)
-  result.generator = { workerCpuPct, publisherCpuPct, isBottleneck, isBoxSaturated: totalPct > 185 }
+  result.generator = { workerCpuPct, publisherCpuPct, isBottleneck, isBoxSaturated: totalPct > 185, othersCpuPct, isBoxBusy: othersCpuPct > OTHERS_BUSY_PCT }
   if (isBottleneck) result.notes.push('GENERATOR-BOUND: a generator process used >90% of a core; these figures are a floor for the server')
   else if (result.generator.isBoxSaturated) result.notes.push('BOX SATURATED: server + generator used >1.85 of the 2 cores')
+  else if (result.generator.isBoxBusy) result.notes.push(`BOX BUSY: other processes on the box used ${othersCpuPct.toFixed(0)} % of a core (the server's event loop waited for a core ${waitPct.toFixed(0)} % of the time)`)
   return result
 }
 
-const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'errors', 'caughtUp'] as const
+const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'requests', 'errors', 'caughtUp'] as const
 
 function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: number): void {
   const latency = new Histogram()

@@ -14,10 +14,24 @@ export interface ScenarioResult {
   /** The slowest delivery: transport, stream index and seq of its event. */
   worst?: { ms: number; kind: string; s: number; q: number }
   catchUp?: { subscribers: number; caughtUp: number; p50Ms: number; maxMs: number; reconnectedMs?: number }
-  server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number }
-  generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean }
+  /** waitPct: share of the run the server's main thread was runnable but waiting for a core. */
+  server?: { rssBeforeKb: number; rssConnectedKb: number; rssEndKb: number; kbPerConnection: number; cpuMs: number; cpuPct: number; usPerDelivery: number; waitPct?: number }
+  /** othersCpuPct: CPU (% of one core) that processes outside the bench used meanwhile; isBoxBusy past OTHERS_BUSY_PCT (fanout.ts). */
+  generator?: { workerCpuPct: number[]; publisherCpuPct: number; isBottleneck: boolean; isBoxSaturated: boolean; othersCpuPct?: number; isBoxBusy?: boolean }
   http?: { name: string; reqPerSec: number; eventsPerSec: number; p50Ms: number; p97_5Ms: number; p99Ms: number; maxMs: number; non2xx: number; errors: number; serverCpuPct: number; generatorCpuPct: number }[]
   kinds?: Partial<Record<string, KindStats>>
   controls?: Record<string, number>
+  soak?: { stepMs: number; samples: SoakSample[]; marks: { start: SoakSample; middle: SoakSample; end: SoakSample }; rssGrowthPct: number; fdGrowthPct: number; maxLagMs: number }
+  /** streams-many: what creating the streams took, then the idle server. `rings` is null where the server has none to count. */
+  many?: {
+    requested: number; streams: number; errors: number; createMs: number; rings: number | null; isEvicted: boolean
+    rssBeforeKb: number; rssAfterKb: number; bytesPerStream: number; idleSeconds: number; idleCpuPct: number
+  }
   notes: string[]
 }
+
+/**
+ * One soak sample of the server: RSS, open fds, its event-loop lag (NaN if not exported); since the previous sample,
+ * its CPU and how long its main thread waited for a core (% of the interval), and the box's 1-minute load average.
+ */
+export interface SoakSample { atMs: number; rssKb: number; fds: number; lagMs: number; cpuPct: number; waitPct: number; load1: number }

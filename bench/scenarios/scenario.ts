@@ -6,6 +6,8 @@ import type { ScenarioResult } from './result.ts'
 export interface Scenario {
   name: string
   title: string
+  /** Too long for the default full run: runs when named with --scenario, and in --quick at its small size. */
+  isLong?: boolean
   run(ctx: Ctx): Promise<ScenarioResult>
 }
 

@@ -27,7 +27,7 @@ export async function startRingcast(opts: { fromSource: boolean; args?: string[]
   const logPath = join(dir, 'server.log')
   const proc = Bun.spawn([...cmd, 'serve', ...(opts.args ?? []), '--host', '127.0.0.1', '--port', String(port), '--data', join(dir, 'bench.db'),
     // The bench opens thousands of connections from one address; the defaults are for real clients.
-    '--max-connections', '100000', '--max-connections-per-client', '100000'], {
+    '--max-connections', '100000', '--max-connections-per-client', '100000', '--metrics-public'], {
     cwd: dir, stdio: ['ignore', Bun.file(logPath), Bun.file(join(dir, 'server.err'))],
   })
   const log = () => {

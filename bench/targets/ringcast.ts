@@ -28,6 +28,8 @@ export function ringcast(spec: TargetSpec): Target {
     wsFrame(text) {
       if (text.startsWith('{"op":"event"')) return { kind: 'event', text, id: idOf(text) }
       const op = /"op":"(\w+)"/.exec(text)?.[1] ?? 'unknown'
+      // `live` marks the end of a replay: nothing to count.
+      if (op === 'live') return { kind: 'skip' }
       return op === 'ok' ? { kind: 'ready' } : { kind: 'other', what: `ws-${op}` }
     },
     poll: (stream, cursor) => ({ url: `${base}/v1/streams/${stream}/events?after=${cursor ?? 0}&wait=30&limit=1000`, headers: { accept: 'application/json' } }),

@@ -3,7 +3,7 @@ import type { Stamp } from '../gen/payload.ts'
 
 /** Serializable description of a target, sent to generator workers, which rebuild the adapter from it. */
 export interface TargetSpec {
-  kind: 'ringcast' | 'nchan' | 'url'
+  kind: 'ringcast' | 'nchan' | 'raw-bun' | 'url'
   /** http://host:port of the server. */
   base: string
   /** --target mode: URL templates with {stream}; `publishBody` with {data}. */
@@ -16,7 +16,7 @@ export interface TargetSpec {
 export interface HttpRequest { url: string; headers: Record<string, string>; body?: string }
 
 /** What a WebSocket frame meant to the generator. */
-export type WsFrame = { kind: 'event'; text: string; id: string | null } | { kind: 'ready' } | { kind: 'other'; what: string }
+export type WsFrame = { kind: 'event'; text: string; id: string | null } | { kind: 'ready' } | { kind: 'other'; what: string } | { kind: 'skip' }
 
 /** How the generator speaks to one kind of server: URLs, framing and resume, per transport. */
 export interface Target {

@@ -1,7 +1,10 @@
+import { errorOf, RingcastError, unreachable } from '../client/errors'
+import { Ringcast } from '../client/ringcast'
 import type { FlagSpec } from './args'
 import { CliError, UsageError } from './errors'
 
-// The client commands' only HTTP code: a client library can replace this module.
+// Client commands talk to the server through the client library where it has what they need (tail,
+// publish) and through Api.fetch where they stream a raw body (export, import, health).
 
 export const URL_FLAG: FlagSpec = { name: 'url', kind: 'value', value: 'URL', help: 'server to talk to', env: 'RINGCAST_URL', default: 'http://127.0.0.1:8080' }
 export const TOKEN_FLAG: FlagSpec = { name: 'token', kind: 'value', value: 'JWT', help: 'bearer token for a server with --jwt-secret/--jwt-key (ringcast token mints one)', env: 'RINGCAST_TOKEN' }
@@ -19,8 +22,13 @@ export class Api {
     this.token = flags.token || undefined
   }
 
+  /** The client library on this server: reconnects within a second of the server coming back; a publish tries for about a second and a half. */
+  client(): Ringcast {
+    return new Ringcast({ url: this.url, token: this.token, backoff: { maxMs: 1000 }, retries: 3 })
+  }
+
   /**
-   * The response when it is 2xx; a refusal is a CliError, an unreachable server an UnreachableError, each of one line.
+   * The response when it is 2xx; anything else throws `failure()`'s one line.
    * With `isRateLimitWaited`, a 429 is waited out as Retry-After says and the request sent again (a 429 stored nothing).
    */
   async fetch(path: string, init: RequestInit = {}, options: { isRateLimitWaited?: boolean } = {}): Promise<Response> {
@@ -31,58 +39,35 @@ export class Api {
       try {
         response = await fetch(`${this.url}${path}`, { ...init, headers })
       } catch (error) {
-        throw new UnreachableError(`cannot reach ${this.url} (${reasonOf(error)}); is the server running? Set --url or RINGCAST_URL`)
+        throw this.failure(unreachable(error))
       }
       if (response.ok) return response
-      const retryAfter = Number(response.headers.get('retry-after'))
-      if (response.status === 429 && options.isRateLimitWaited && retryAfter > 0) {
-        await response.body?.cancel()
-        await Bun.sleep(retryAfter * 1000)
+      const error = await errorOf(response)
+      if (response.status === 429 && options.isRateLimitWaited && error.retryAfterSec) {
+        await Bun.sleep(error.retryAfterSec * 1000)
         continue
       }
-      throw new CliError(await this.refusal(response))
+      throw this.failure(error)
     }
   }
 
-  /** `STATUS detail Hint: hint`, from problem+json when the server sent it. */
-  private async refusal(response: Response): Promise<string> {
-    const text = await response.text()
-    let detail = text.trim() || response.statusText
-    let hint: string | undefined
-    try {
-      const problem = JSON.parse(text) as { detail?: string; hint?: string }
-      detail = problem.detail ?? detail
-      hint = problem.hint
-    } catch {
-      // Not problem+json: print it as it is.
-    }
+  /** A client library error as one CliError line: `cannot reach URL (why)…`, or `STATUS detail Hint: hint` from the server's problem. */
+  failure(error: unknown): Error {
+    if (!(error instanceof RingcastError)) return error as Error
+    if (error.status === 0) return new CliError(`cannot reach ${this.url} (${reasonOf(error.cause)}); is the server running? Set --url or RINGCAST_URL`)
     // The server's hint speaks of headers; a CLI user passes a flag.
-    if (response.status === 401 && !this.token) hint = 'Give a token with --token or RINGCAST_TOKEN (ringcast token mints one).'
-    return `${response.status} ${detail}${hint ? ` Hint: ${hint}` : ''}`
+    const hint = error.status === 401 && !this.token ? 'Give a token with --token or RINGCAST_TOKEN (ringcast token mints one).' : error.hint
+    return new CliError(`${error.status} ${error.message}${hint ? ` Hint: ${hint}` : ''}`)
   }
 }
 
-/** Why a fetch got no answer, in a few words. */
+/** Why a request got no answer, in a few words. */
 function reasonOf(error: unknown): string {
   const e = error as { code?: unknown; name?: string; message?: string }
-  if (e.code === 'ECONNREFUSED') return 'connection refused'
-  if (e.code === 'ENOTFOUND') return 'unknown host'
-  if (e.name === 'TimeoutError') return 'no answer in time'
-  return typeof e.code === 'string' ? e.code : (e.message ?? String(error))
-}
-
-/** The server did not answer at all (refused, unknown host, TLS failure). */
-export class UnreachableError extends CliError {}
-
-/** `stream=P&…&after&types&correlationId` for the subscribe and export routes. */
-export function streamQuery(patterns: readonly string[], flags: Record<string, string>, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams()
-  for (const p of patterns) q.append('stream', p)
-  if (flags.after !== undefined) q.set('after', flags.after)
-  if (flags.types !== undefined) q.set('types', flags.types)
-  if (flags['correlation-id'] !== undefined) q.set('correlationId', flags['correlation-id'])
-  for (const [k, v] of Object.entries(extra)) q.set(k, v)
-  return q.toString()
+  if (e?.code === 'ECONNREFUSED') return 'connection refused'
+  if (e?.code === 'ENOTFOUND') return 'unknown host'
+  if (e?.name === 'TimeoutError') return 'no answer in time'
+  return typeof e?.code === 'string' ? e.code : (e?.message ?? String(error))
 }
 
 /** The value of a required word, or a UsageError naming it. */

@@ -1,7 +1,8 @@
-import { Api, need, streamQuery, TOKEN_FLAG, URL_FLAG } from './client'
+import { queryOf } from '../client/filter'
+import { Api, need, TOKEN_FLAG, URL_FLAG } from './client'
 import type { Command } from './command'
 import { count, Progress, size } from './progress'
-import { FILTER_FLAGS } from './tail'
+import { FILTER_FLAGS, filterOf } from './tail'
 
 /** `ringcast export PATTERN...`: every retained event after --after as NDJSON on stdout, progress on a terminal's stderr. */
 export const exportCommand: Command = {
@@ -14,7 +15,7 @@ export const exportCommand: Command = {
   async run({ words, flags }) {
     need(words[0], 'PATTERN', 'export')
     const api = new Api(flags)
-    const response = await api.fetch(`/v1/events?${streamQuery(words, { after: '0', ...flags })}`, { headers: { Accept: 'application/x-ndjson' } })
+    const response = await api.fetch(`/v1/events?${queryOf(filterOf(words, flags), { after: flags.after ?? '0' })}`, { headers: { Accept: 'application/x-ndjson' } })
     let events = 0
     let bytes = 0
     const summary = () => `exported ${count(events, 'event')} (${size(bytes)})`

@@ -87,7 +87,7 @@ async function serve(flags: Record<string, string>, env: Record<string, string |
     }
   })
   // Last: whoever waits for this line may signal at once, and the handlers are in place.
-  logger.info('ringcast listening', bannerFields(config, server.url))
+  logger.info('ringcast listening', bannerFields(config, server.url, server.node))
 }
 
 /** One line naming the setting that kept the server from starting. */

@@ -1,8 +1,11 @@
+import type { Filter } from '../client/filter'
+import { RingcastError } from '../client/errors'
+import type { Envelope } from '../client/types'
 import { eventLine } from '../event-line'
 import type { FlagSpec } from './args'
-import { Api, need, streamQuery, TOKEN_FLAG, UnreachableError, URL_FLAG } from './client'
+import { Api, need, TOKEN_FLAG, URL_FLAG } from './client'
 import type { Command, Env } from './command'
-import { CliError } from './errors'
+import { CliError, UsageError } from './errors'
 
 /** Flags that choose what a subscription or export reads. */
 export const FILTER_FLAGS: FlagSpec[] = [
@@ -10,10 +13,9 @@ export const FILTER_FLAGS: FlagSpec[] = [
   { name: 'correlation-id', kind: 'value', value: 'ID', help: "only this workflow's events" },
 ]
 
-interface Frame {
-  id?: string
-  event?: string
-  data?: string
+/** The patterns and FILTER_FLAGS of a command line as the client library's filter. */
+export function filterOf(patterns: string[], flags: Record<string, string>): Filter {
+  return { streams: patterns, types: flags.types?.split(','), correlationId: flags['correlation-id'] }
 }
 
 /** `ringcast tail PATTERN...`: events as they arrive, pretty on a terminal, JSON lines otherwise; resumes by id. */
@@ -32,81 +34,47 @@ export const tailCommand: Command = {
   async run({ words, flags }, env) {
     need(words[0], 'PATTERN', 'tail')
     const api = new Api(flags)
+    const sub = api.client().subscribe({ ...filterOf(words, flags), after: afterOf(flags.after) })
     const print = printer(env)
-    let after = flags.after ?? (await lastIdOf(api, words, flags))
     let isFollowing = false
-    for (;;) {
-      let response: Response
-      try {
-        response = await api.fetch(`/v1/events?${streamQuery(words, flags, { after })}`, { headers: { Accept: 'text/event-stream' } })
-      } catch (error) {
-        // Unreachable at start is an error; once following, a restarting server is waited for.
-        if (!isFollowing || !(error instanceof UnreachableError)) throw error
-        await Bun.sleep(1000)
-        continue
+    let failure: unknown
+    sub.on('state', (state) => {
+      if (state === 'open') isFollowing = true
+    })
+    sub.on('error', (error) => {
+      // Unreachable or refused at start is an error; once following, a restarting server is waited for.
+      if (isFollowing) return
+      failure ??= error
+      sub.close()
+    })
+    sub.on('gap', ({ after, firstId }) => note(`gap: events after #${after} before #${firstId} were removed by retention`))
+    sub.on('reset', ({ after, lastId }) => note(`reset: the server never issued #${after} (its last id is #${lastId}); following from there`))
+    try {
+      for await (const event of sub) process.stdout.write(`${print(event)}\n`)
+    } catch (error) {
+      // Once following, the library ends only on a refusal: a token that expired is the one to expect.
+      if (isFollowing && error instanceof RingcastError && error.status === 401) {
+        throw new CliError(`${error.status} ${error.message} Run tail again with a fresh --token and --after ${sub.lastId} to miss nothing.`)
       }
-      if (response.status === 204 || !response.body) {
-        if (!isFollowing) note(`${words.join(' ')} is closed: nothing after #${after}${after === '0' ? '' : ' (--after 0 prints its history)'}`)
-        return
-      }
-      isFollowing = true
-      try {
-        for await (const frame of framesOf(response.body)) {
-          if (frame.id !== undefined && frame.data !== undefined) {
-            after = frame.id
-            process.stdout.write(`${print(frame.data)}\n`)
-            continue
-          }
-          const payload = frame.data ? JSON.parse(frame.data) : {}
-          if (frame.event === 'end') return
-          if (frame.event === 'expired') throw new CliError('the token expired; run tail again with a fresh --token (and --after the last id printed)')
-          if (frame.event === 'gap') note(`gap: events after #${payload.after} before #${payload.firstId} were removed by retention`)
-          if (frame.event === 'reset') {
-            note(`reset: the server never issued #${payload.after} (its last id is #${payload.lastId}); following from there`)
-            after = String(payload.lastId)
-          }
-        }
-      } catch (error) {
-        if (error instanceof CliError) throw error
-        // The connection was cut (server restarting): resume from the last id.
-      }
-      await Bun.sleep(1000)
+      failure ??= error
     }
+    if (failure) throw api.failure(failure)
+    if (!isFollowing) note(`${words.join(' ')} is closed: nothing after #${sub.lastId}${sub.lastId === 0 ? '' : ' (--after 0 prints its history)'}`)
   },
 }
 
-/** The position to start from: the last id the server issued that this subscription would see. */
-async function lastIdOf(api: Api, patterns: string[], flags: Record<string, string>): Promise<string> {
-  const page = (await (await api.fetch(`/v1/events?${streamQuery(patterns, flags, { limit: '1' })}`)).json()) as { next: number }
-  return String(page.next)
+function afterOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d+$/.test(value)) throw new UsageError(`--after takes an event id (0: all retained history), not "${value}"`)
+  return Number(value)
 }
 
-function printer(env: Env): (json: string) => string {
-  if (!process.stdout.isTTY) return (json) => json
+function printer(env: Env): (event: Envelope) => string {
+  if (!process.stdout.isTTY) return (event) => JSON.stringify(event)
   const isColored = !env.NO_COLOR && env.TERM !== 'dumb'
-  return (json) => eventLine(JSON.parse(json), { isColored, isTimeOnly: true })
+  return (event) => eventLine(event, { isColored, isTimeOnly: true })
 }
 
 function note(line: string): void {
   process.stderr.write(`ringcast: ${line}\n`)
-}
-
-async function* framesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Frame> {
-  const decoder = new TextDecoder()
-  let buffer = ''
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true })
-    let cut = buffer.indexOf('\n\n')
-    while (cut >= 0) {
-      const frame: Frame = {}
-      for (const line of buffer.slice(0, cut).split('\n')) {
-        const colon = line.indexOf(': ')
-        const field = line.slice(0, colon)
-        if (colon > 0 && (field === 'id' || field === 'event' || field === 'data')) frame[field] = line.slice(colon + 2)
-      }
-      buffer = buffer.slice(cut + 2)
-      yield frame
-      cut = buffer.indexOf('\n\n')
-    }
-  }
 }

@@ -1,4 +1,4 @@
-/** A refusal or failure: `status` 0 when the server was not reached; `code`, `detail`, `hint` from its problem+json. */
+/** A refusal or failure: `status` 0 when the server was not reached (`cause` is then the network error); `code`, `detail`, `hint` from its problem+json. */
 export class RingcastError extends Error {
   constructor(
     readonly status: number,
@@ -31,7 +31,10 @@ export async function errorOf(response: Response): Promise<RingcastError> {
   return new RingcastError(response.status, problem.code ?? `http_${response.status}`, problem.detail ?? (text.slice(0, 200) || response.statusText), problem.hint, retryAfter > 0 ? retryAfter : undefined)
 }
 
-/** @internal A network failure (fetch rejected, socket refused) as a transient error. */
+/** @internal A network failure (fetch rejected, socket refused) as a transient error, with the failure as its `cause`. */
 export function unreachable(error: unknown): RingcastError {
-  return error instanceof RingcastError ? error : new RingcastError(0, 'unreachable', `Server not reached: ${(error as Error)?.message ?? error}`)
+  if (error instanceof RingcastError) return error
+  const e = new RingcastError(0, 'unreachable', `Server not reached: ${(error as Error)?.message ?? error}`)
+  e.cause = error
+  return e
 }

@@ -1,7 +1,7 @@
 import { Emitter } from './emitter'
 import { RingcastError } from './errors'
 import type { Backoff } from './retry'
-import type { Delivery, Envelope } from './types'
+import type { Delivery, Envelope, Settled } from './types'
 
 export interface WorkerOptions {
   /** Name of this worker in the group (default: a random one). */
@@ -44,10 +44,10 @@ export interface WorkerSink {
 export interface WorkerSource {
   /** Feeds deliveries to the worker until `signal` aborts. */
   run(worker: WorkerSink, signal: AbortSignal): Promise<void>
-  /** Settles ids; resolves to the ids the consumer no longer held. */
-  settle(op: SettleOp, ids: number[], delaySec?: number): Promise<number[]>
-  /** Called once every handler has finished. */
-  close(): void
+  /** Settles one id; resolves to what the server did: taken (`ok`; an extend with its new `deadline`) or not held. */
+  settle(op: SettleOp, id: number, delaySec?: number): Promise<Settled>
+  /** Called once every handler has finished; resolves once the server has read every settle. */
+  close(): Promise<void>
 }
 
 /** Runs a handler over a consumer group's deliveries, `concurrency` at a time, and settles each. */
@@ -88,7 +88,7 @@ export class Worker {
       this.freed?.()
       await this.loop
       while (this.running.size > 0) await Promise.all(this.running)
-      this.source.close()
+      await this.source.close()
     })()
     return this.stopped
   }
@@ -106,16 +106,27 @@ export class Worker {
     // Pushed after stop(): left unhandled, it is released when the consumer goes.
     if (this.stopper.signal.aborted) return
     const id = d.event.id
-    // The lease is extended at half its length while the handler runs.
-    const leaseMs = Math.max(200, Date.parse(d.deadline) - Date.now())
-    const extender = setInterval(() => void this.settle('extend', id), leaseMs / 2)
+    let extender: ReturnType<typeof setTimeout> | undefined
+    let isHandled = false
+    // While the handler runs, the lease is extended when half of it is left, from the deadline each extend answers.
+    const extendBefore = (deadline: string) => {
+      extender = setTimeout(async () => {
+        const next = await this.settle('extend', id)
+        if (next && !isHandled) extendBefore(next)
+      }, Math.max(200, Date.parse(deadline) - Date.now()) / 2)
+    }
+    const handled = () => {
+      isHandled = true
+      clearTimeout(extender)
+    }
+    extendBefore(d.deadline)
     const task = (async () => {
       try {
         await this.handler(d.event, { group: this.group, consumer: this.consumer, attempt: d.attempt, deadline: d.deadline })
-        clearInterval(extender)
+        handled()
         await this.settle('ack', id)
       } catch (error) {
-        clearInterval(extender)
+        handled()
         this.report(error)
         const { minMs = 1000, maxMs = 60_000 } = this.retryDelay
         await this.settle('nack', id, Math.min(maxMs, minMs * 2 ** (d.attempt - 1)) / 1000)
@@ -128,10 +139,12 @@ export class Worker {
     })
   }
 
-  private async settle(op: SettleOp, id: number, delaySec?: number): Promise<void> {
+  /** Settles one event; resolves to an extend's new deadline, or undefined once a settle failed (reported: the event comes again). */
+  private async settle(op: SettleOp, id: number, delaySec?: number): Promise<string | undefined> {
     try {
-      const notHeld = await this.source.settle(op, [id], delaySec)
-      if (notHeld.length > 0) throw new RingcastError(409, 'not_held', `${op} ${id}: the lease had passed or the connection dropped; the event will be delivered again.`)
+      const settled = await this.source.settle(op, id, delaySec)
+      if (settled.notHeld.length > 0) throw new RingcastError(409, 'not_held', `${op} ${id}: the lease had passed or the connection dropped; the event will be delivered again.`)
+      return settled.deadline
     } catch (error) {
       this.report(error)
     }

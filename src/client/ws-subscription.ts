@@ -43,6 +43,7 @@ export function followWs(sub: Subscription, mux: WsMux, http: Http): void {
     },
     onDrop: (error) => {
       isLive = false
+      if (!error.isTransient) return sub.end(error)
       if (sub.state === 'open') sub.setState('reconnecting')
       sub.report(error)
     },

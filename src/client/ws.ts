@@ -37,12 +37,12 @@ export interface WsMember {
   onFrame(frame: WsFrame): void
   /** Every event frame: a socket gets each event once, however many subscriptions match it. */
   onEvent?(event: Envelope): void
-  /** The socket dropped; it is reopened and `start()` sent again. */
+  /** The socket dropped; it is reopened and `start()` sent again. Not transient: its token was refused (401). */
   onDrop(error: RingcastError): void
 }
 
-/** Close code of a socket whose token expired. */
-const CLOSE_EXPIRED = 4001
+/** Close code of a socket without a valid token: refused at connect (right after an `unauthorized` error frame) or expired. */
+const CLOSE_UNAUTHORIZED = 4001
 const STATUS: Record<string, number> = { unauthorized: 401, forbidden: 403, not_found: 404, rate_limited: 429, too_many_client_connections: 429, internal: 500, too_many_connections: 503, unavailable: 503 }
 
 /** @internal An `error` frame as an error, with the status the same refusal has over HTTP. */
@@ -57,6 +57,8 @@ export class WsMux {
   private isOpen = false
   private isOpening = false
   private attempt = 0
+  /** The last socket was refused its token: the next refusal is not worth a fresh token at once. */
+  private wasRefused = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private watchdog: ReturnType<typeof setInterval> | undefined
   private heardAt = 0
@@ -120,11 +122,10 @@ export class WsMux {
     if (token) url.searchParams.set('access_token', token)
     const socket = new this.WebSocket(url.href)
     this.socket = socket
-    let wasOpened = false
+    let refusal: RingcastError | undefined
     socket.onopen = () => {
       if (this.socket !== socket) return
-      wasOpened = this.isOpen = true
-      this.attempt = 0
+      this.isOpen = true
       this.heardAt = Date.now()
       this.watchdog = setInterval(() => this.check(socket), this.idleMs / 3)
       for (const member of this.members.values()) member.start()
@@ -132,16 +133,30 @@ export class WsMux {
     socket.onmessage = (message: { data: unknown }) => {
       if (this.socket !== socket) return
       this.heardAt = Date.now()
-      this.route(JSON.parse(String(message.data)))
+      const frame = JSON.parse(String(message.data)) as WsFrame
+      // A refused token is told by an error frame naming no sub (browsers cannot read an upgrade's status), then close 4001.
+      if (frame.op === 'error' && frame.error?.code === 'unauthorized' && frame.sub === undefined && frame.ref === undefined) {
+        refusal = frameError(frame)
+        return
+      }
+      // The socket works: the next reconnect starts from the shortest delay.
+      this.attempt = 0
+      this.wasRefused = false
+      this.route(frame)
     }
     // The close event that follows says what happened; the `ws` package throws on an error nobody listens to.
     socket.onerror = () => {}
     socket.onclose = ({ code, reason }: { code: number; reason: string }) => {
       if (this.socket !== socket) return
       this.detach()
-      // A refused upgrade (a 401 among others) shows only as a close before open: ask for a fresh token too.
-      if (code === CLOSE_EXPIRED || !wasOpened) this.http.token.expire()
-      this.dropped(new RingcastError(0, 'disconnected', `WebSocket closed (${code}${reason ? ` ${reason}` : ''})`), code === CLOSE_EXPIRED)
+      const closed = new RingcastError(0, 'disconnected', `WebSocket closed (${code}${reason ? ` ${reason}` : ''})`)
+      if (code !== CLOSE_UNAUTHORIZED) return this.dropped(closed, false)
+      this.http.token.expire()
+      // Expired: again at once with a fresh token. Refused: once more at once if the token can be renewed, then the refusal.
+      if (!refusal) return this.dropped(closed, true)
+      const isRenewing = this.http.token.isRenewable && !this.wasRefused
+      this.wasRefused = true
+      this.dropped(isRenewing ? closed : refusal, isRenewing)
     }
   }
 
@@ -177,7 +192,9 @@ export class WsMux {
       for (const member of this.members.values()) member.onEvent?.(frame.event!)
       return
     }
-    let target = frame.sub === undefined ? undefined : this.members.get(frame.sub)
+    // A member's own requests name it as their `ref` (an extend, a ping); settle failures name their group.
+    const id = frame.sub ?? (frame.ref as string | undefined)
+    let target = id === undefined ? undefined : this.members.get(id)
     if (!target && frame.group !== undefined) for (const m of this.members.values()) if (m.group === frame.group) target = m
     target?.onFrame(frame)
   }

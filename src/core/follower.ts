@@ -8,6 +8,7 @@ export interface FollowedHub {
   /** Starts again from a fresh catalog (rings dropped, records and counts reloaded). */
   reload(catalog: Catalog): void
   failed(message: string, error: unknown): void
+  reachable(isReachable: boolean, reason: string): void
 }
 
 /**
@@ -33,6 +34,7 @@ export class Follower {
     this.handle = this.log.follow(catalog.position, {
       changes: (changes, position) => this.take(changes, position),
       lost: (reason) => void this.reload(reason),
+      reachable: (isReachable, reason) => this.hub.reachable(isReachable, reason),
     })
   }
 

@@ -32,6 +32,8 @@ export interface HubHooks {
   pruned?(events: number): void
   /** The hub started again from the shared log: live connections should end so their clients resume. */
   reloaded?(): void
+  /** A shared log went out of reach (publishes fail until it is back) or came back. */
+  reachable?(isReachable: boolean, reason: string): void
   /** A `signal` change of a shared log, in log order with the events around it. */
   signal?(name: string): void
 }
@@ -57,7 +59,7 @@ export class Hub {
     readonly hooks: HubHooks,
   ) {
     this.streams = new StreamRegistry(options.defaults, options.patternDefaults ?? [])
-    this.reader = new Reader(log, this.streams, () => this.applied)
+    this.reader = new Reader(log, this.streams, () => this.applied, (state) => this.retention?.changed(state))
     this.fanOut = new FanOut((error) => this.hooks.failed?.('a subscriber failed to take a batch', error))
     this.pipeline = new Pipeline(log, options.dedupWindowSeconds, {
       plan: (p) => this.plan(p),
@@ -83,6 +85,7 @@ export class Hub {
           hub.hooks.reloaded?.()
         },
         failed: (message, error) => hub.hooks.failed?.(message, error),
+        reachable: (isReachable, reason) => hub.hooks.reachable?.(isReachable, reason),
       })
       hub.follower.start(catalog)
     }
@@ -96,7 +99,8 @@ export class Hub {
     for (const { record, stats } of catalog.streams) {
       // An ephemeral stream's ring died with the last process: everything issued before now is gone.
       if (record.ephemeral) record.prunedThrough = Math.max(record.prunedThrough, catalog.lastId)
-      this.streams.load(record, record.ephemeral ? undefined : stats)
+      const state = this.streams.load(record, record.ephemeral ? undefined : stats)
+      this.retention?.changed(state)
       known.add(record.name)
     }
     for (const state of [...this.streams.all()]) if (!known.has(state.name) && state.isStored) this.streams.remove(state.name)
@@ -206,7 +210,12 @@ export class Hub {
     return this.fanOut.subscriberCount(stream)
   }
 
-  /** How much the hub holds, for metrics and the dashboard. */
+  /** Streams known, without walking them (sampled every second). */
+  get streamCount(): number {
+    return this.streams.size
+  }
+
+  /** How much the hub holds, for metrics (walks every stream). */
   stats(): { streams: number; rings: number; ringEvents: number; lastId: number } {
     let rings = 0
     let ringEvents = 0
@@ -216,6 +225,11 @@ export class Hub {
       ringEvents += s.ring.size
     }
     return { streams: this.streams.size, rings, ringEvents, lastId: this.applied }
+  }
+
+  /** Highest id the log issued: on a shared log, possibly ahead of what this node applied. */
+  head(): Promise<number> {
+    return isShared(this.log) ? this.log.head() : Promise.resolve(this.applied)
   }
 
   /** Whether the log would take a write now (readiness). */
@@ -234,7 +248,8 @@ export class Hub {
       apply: (change) => this.apply([change]),
       isWatched: (stream) => this.fanOut.isWatched(stream),
       pruned: (n) => this.hooks.pruned?.(n),
-      failed: (error) => this.hooks.failed?.('retention pass failed', error),
+      // The log being away is reported once by the follower, not by every pass.
+      failed: (error) => (error as RingcastError)?.code !== 'unavailable' && this.hooks.failed?.('retention pass failed', error),
     })
     this.retention.start(intervalMs)
   }
@@ -289,14 +304,17 @@ export class Hub {
           const { row } = change
           const event = eventFromRow(row)
           built.set(row.id, event)
-          this.appendTo(this.streams.get(row.stream) ?? this.streams.getOrCreate(row.stream), event)
+          const state = this.streams.get(row.stream) ?? this.streams.getOrCreate(row.stream)
+          this.appendTo(state, event)
+          this.retention?.changed(state)
           if (row.id > this.applied) this.applied = row.id
           batch.push(event)
           break
         }
         case 'stream': {
           const wasClosed = this.streams.get(change.record.name)?.record.closed === true
-          this.streams.load(change.record)
+          const state = this.streams.load(change.record)
+          this.retention?.changed(state)
           if (change.record.closed && !wasClosed) {
             // Events before a close reach their subscribers before it ends them.
             deliver()
@@ -317,6 +335,7 @@ export class Hub {
           state.ring?.dropThrough(change.throughId)
           state.record.prunedThrough = Math.max(state.record.prunedThrough, change.throughId)
           state.counted(change.stats)
+          this.retention?.changed(state)
           break
         }
         case 'signal':
@@ -334,7 +353,11 @@ export class Hub {
     if (!state.ring && !state.loading) {
       // A new stream's ring starts empty and covers everything; an evicted one is rebuilt from the log, this event included.
       if (state.record.ephemeral || state.events === 0) state.ring = new Ring(state.settings.ringSize, state.record.prunedThrough)
-      else ringOf(state, (stream, n) => this.log.tail([stream], n, null)).catch((error) => this.hooks.failed?.('a ring could not be rebuilt', error))
+      else
+        ringOf(state, (stream, n) => this.log.tail([stream], n, null)).then(
+          () => this.retention?.changed(state),
+          (error) => this.hooks.failed?.('a ring could not be rebuilt', error),
+        )
     }
     const ring = state.ring
     if (ring && (event.id > ring.lastId || ring.size === 0)) {

@@ -117,6 +117,8 @@ export interface Prunable {
   prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null>
   /** Forgets dedup keys older than `beforeMs`, at most `batch`. */
   pruneKeys(beforeMs: number, batch: number): Promise<number>
+  /** Shared logs: whether this node holds the pruning lease now (one node prunes at a time). */
+  mayPrune?(): Promise<boolean>
 }
 
 /** Readiness and size, for /readyz and /metrics. */
@@ -133,6 +135,8 @@ export interface FollowHandlers {
   changes(changes: readonly Change[], position: string): void
   /** The log cannot go on from where the follower is (trimmed past it, or its data was lost): start again from `open()`. */
   lost(reason: string): void
+  /** The log went out of reach or came back (reported once each way); following resumes by itself. */
+  reachable(isReachable: boolean, reason: string): void
 }
 
 /** A log several servers write to: each follows every change, its own included, and applies them in order. */

@@ -1,5 +1,6 @@
 class Node<T> {
-  readonly children = new Map<string, Node<T>>()
+  // Most nodes are leaves: they get a map only once they have a child (fewer objects for the GC to mark).
+  children: Map<string, Node<T>> | undefined
   value: T | undefined
 }
 
@@ -18,8 +19,8 @@ export class NameIndex<T> {
   set(name: string, value: T): void {
     let node = this.root
     for (const token of name.split('.')) {
-      let child = node.children.get(token)
-      if (!child) node.children.set(token, (child = new Node()))
+      let child = node.children?.get(token)
+      if (!child) (node.children ??= new Map()).set(token, (child = new Node()))
       node = child
     }
     if (node.value === undefined) this.count++
@@ -31,15 +32,16 @@ export class NameIndex<T> {
     let node: Node<T> | undefined = this.root
     for (const token of name.split('.')) {
       path.push([node, token])
-      node = node.children.get(token)
+      node = node.children?.get(token)
       if (!node) return
     }
     if (node.value === undefined) return
     node.value = undefined
     this.count--
-    for (let i = path.length - 1; i >= 0 && node.value === undefined && node.children.size === 0; i--) {
+    for (let i = path.length - 1; i >= 0 && node.value === undefined && !node.children?.size; i--) {
       const [parent, token] = path[i]
-      parent.children.delete(token)
+      parent.children!.delete(token)
+      if (parent.children!.size === 0) parent.children = undefined
       node = parent
     }
   }
@@ -56,6 +58,7 @@ export class NameIndex<T> {
       return
     }
     const token = tokens[at]
+    if (!node.children) return
     if (token === '**') {
       for (const child of node.children.values()) collect(child, out)
       return
@@ -75,6 +78,6 @@ function collect<T>(from: Node<T>, out: T[]): void {
   while (stack.length > 0) {
     const node = stack.pop()!
     if (node.value !== undefined) out.push(node.value)
-    for (const child of node.children.values()) stack.push(child)
+    if (node.children) for (const child of node.children.values()) stack.push(child)
   }
 }

@@ -27,11 +27,14 @@ export class Reader {
     private readonly streams: StreamRegistry,
     /** Highest id this node has applied. */
     private readonly applied: () => number,
+    /** A read built or used the stream's ring (retention then knows when it goes idle). */
+    private readonly ringUsed: (state: StreamState) => void = () => {},
   ) {}
 
   /** Matching events with id > afterId, oldest first, at most `limit`. */
   async read(filter: Filter, afterId: number, limit: number): Promise<ReadResult> {
-    let last = this.applied()
+    const applied = this.applied()
+    let last = applied
     if (afterId > last) {
       // Past what this node applied: another writer of a shared log may have issued it.
       last = Math.max(last, await this.log.head())
@@ -49,7 +52,8 @@ export class Reader {
       else fromLog.push(state.name)
     }
     const rows = await this.log.read(fromLog, afterId, limit, where)
-    for (const row of rows) candidates.push(eventFromRow(row))
+    // Never past what this node applied: rings hold only that, and a follow picks up the rest live.
+    for (const row of rows) if (row.id <= applied) candidates.push(eventFromRow(row))
     if (states.length > 1) candidates.sort((a, b) => a.id - b.id)
     // A full page from the log may have more behind it: stop this page at its last row.
     const bound = rows.length === limit ? rows[rows.length - 1].id : Number.POSITIVE_INFINITY
@@ -76,7 +80,8 @@ export class Reader {
       if (ring) candidates = candidates.concat(where ? ring.tail(Infinity).filter((e) => filter.matches(e)) : ring.tail(limit))
       else fromLog.push(state.name)
     }
-    for (const row of await this.log.tail(fromLog, limit, where)) candidates.push(eventFromRow(row))
+    const applied = this.applied()
+    for (const row of await this.log.tail(fromLog, limit, where)) if (row.id <= applied) candidates.push(eventFromRow(row))
     candidates.sort((a, b) => a.id - b.id)
     return candidates.slice(-limit)
   }
@@ -115,8 +120,10 @@ export class Reader {
     return undefined
   }
 
-  private ringFor(state: StreamState): Promise<Ring> {
-    return ringOf(state, (stream, n) => this.log.tail([stream], n, null))
+  private async ringFor(state: StreamState): Promise<Ring> {
+    const ring = await ringOf(state, (stream, n) => this.log.tail([stream], n, null))
+    this.ringUsed(state)
+    return ring
   }
 
   private firstReplayable(states: StreamState[], afterId: number, last: number): number {

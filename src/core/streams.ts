@@ -38,6 +38,8 @@ export class StreamState implements StreamView {
   lastId: number | null = null
   firstTimeMs: number | null = null
   touchedMs = Date.now()
+  /** When retention next looks at it (Infinity: not queued). */
+  dueMs = Number.POSITIVE_INFINITY
   // Events in the current and the previous second: a rate for listings at the cost of three numbers per stream.
   private rateSecond = 0
   private thisSecond = 0
@@ -117,6 +119,8 @@ export function envelopeJson(env: Envelope, dataJson: string): string {
 export class StreamRegistry {
   private readonly byName = new Map<string, StreamState>()
   private readonly byPattern = new NameIndex<StreamState>()
+  // Streams without settings of their own share one frozen object per resolution, not one each.
+  private readonly shared = new Map<string, Readonly<StreamSettings>>()
 
   constructor(
     private readonly defaults: StreamSettings,
@@ -184,6 +188,15 @@ export class StreamRegistry {
   }
 
   private resolve(record: StreamRecord, isNew = false): StreamSettings {
+    const settings = this.resolveFresh(record, isNew)
+    if (record.ringSize !== null || record.maxEvents !== null || record.maxAgeSeconds !== null) return settings
+    const key = `${settings.ringSize}:${settings.maxEvents}:${settings.maxAgeSeconds}:${settings.ephemeral}`
+    let shared = this.shared.get(key)
+    if (!shared) this.shared.set(key, (shared = Object.freeze(settings)))
+    return shared
+  }
+
+  private resolveFresh(record: StreamRecord, isNew: boolean): StreamSettings {
     const settings = { ...this.defaults }
     for (const d of this.patternDefaults) {
       if (!matches(d.pattern, record.name)) continue

@@ -1,4 +1,4 @@
-import { MinHeap } from './min-heap'
+import { MinHeap } from '../core/min-heap'
 
 /** What the schedule needs of a delivery; `consumer` null means it is not held. */
 export interface Scheduled {

@@ -3,7 +3,7 @@ import { Elysia } from 'elysia'
 import { RingcastError } from '../core/errors'
 import { accessLog, type RouteList } from './access-log'
 import { cors } from './cors'
-import type { AppDeps, ServerLike } from './deps'
+import { type AppDeps, noteRefusal, type ServerLike } from './deps'
 import { docs } from './docs'
 import { invalid } from '../validation'
 import { allowedMethods } from './methods'
@@ -77,11 +77,7 @@ function errorResponse(d: AppDeps, code: string | number, error: unknown, reques
     error = invalid(valueError, { root: type === 'body' ? 'the body' : `the ${type}` })
   }
   if (error instanceof RingcastError) {
-    d.metrics.reject(error.code)
-    // Capacity refusals are expected under load and counted in /metrics; only real failures are logged above debug.
-    if (error.code === 'internal' || error.code === 'unavailable') d.logger.error('request failed', { code: error.code, detail: error.message })
-    // The path only: a query string may hold an access token.
-    else if (d.logger.isEnabled('debug')) d.logger.debug('request refused', { code: error.code, method: request.method, path: new URL(request.url).pathname })
+    noteRefusal(d, error, request)
     return problemFrom(error)
   }
   switch (code) {

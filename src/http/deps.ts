@@ -1,6 +1,8 @@
+import type { RingcastError } from '../core/errors'
 import type { Auth } from '../auth/auth'
 import type { Grants } from '../auth/grants'
 import type { Config } from '../config'
+import type { EventLoopLag } from '../event-loop-lag'
 import type { Hub } from '../core/hub'
 import type { ConsumerGroups } from '../groups/consumer-groups'
 import type { Logger } from '../logger'
@@ -30,6 +32,9 @@ export interface AppDeps {
   origins: Origins
   hostGuard: HostGuard
   lifecycle: { isDraining: boolean }
+  /** Which node this is (--node, or host:port once listening) and where its log lives. */
+  node: { name: string; store: 'sqlite' | 'redis' }
+  eventLoopLag: EventLoopLag
 }
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */
@@ -86,6 +91,15 @@ export function authenticateBeforeParse(d: AppDeps) {
  */
 export function authenticate(d: AppDeps) {
   return async ({ request, server }: { request: Request; server: unknown }) => ({ caller: parsedCallers.get(request) ?? (await callerOf(d, request, server as ServerLike | null)) })
+}
+
+/** A request turned away: counted by code in /metrics, and logged (above debug only for real failures). */
+export function noteRefusal(d: AppDeps, error: RingcastError, request: Request): void {
+  d.metrics.reject(error.code)
+  // Capacity refusals are expected under load and counted in /metrics; only real failures are logged above debug.
+  if (error.code === 'internal' || error.code === 'unavailable') d.logger.error('request failed', { code: error.code, detail: error.message })
+  // The path only: a query string may hold an access token.
+  else if (d.logger.isEnabled('debug')) d.logger.debug('request refused', { code: error.code, method: request.method, path: new URL(request.url).pathname })
 }
 
 /** The Bun server bits routes use, as Elysia's context exposes them. */

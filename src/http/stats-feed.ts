@@ -35,6 +35,8 @@ const encoder = new TextEncoder()
 /**
  * Samples the server once a second, keeps the last HISTORY samples and writes each one, encoded
  * once, to every watcher. Stops by itself (ending every watcher) once `isDraining` says so.
+ * A second in which nothing moved and nobody watches is only counted, and written into the history
+ * as a quiet sample when it is next read: an idle server builds nothing, so Bun's idle GC slows down.
  */
 export class StatsFeed {
   private readonly history: string[] = []
@@ -42,12 +44,16 @@ export class StatsFeed {
   private readonly startedMs = Date.now()
   private previous: { reading: StatsReading; atMs: number }
   private readonly timer: ReturnType<typeof setInterval>
+  private quietTicks = 0
+  private quietFromMs = 0
 
   constructor(
     private readonly read: () => StatsReading,
     private readonly isDraining: () => boolean,
     private readonly onEnded: (watchers: number) => void = () => {},
-    intervalMs = 1000,
+    private readonly intervalMs = 1000,
+    /** Whether nothing changed since the last call; must allocate nothing. */
+    private readonly isQuiet: () => boolean = () => false,
   ) {
     this.previous = { reading: read(), atMs: Date.now() }
     this.timer = setInterval(() => this.tick(), intervalMs)
@@ -61,6 +67,7 @@ export class StatsFeed {
 
   /** The newest sample; in the first second, one over the time since start. */
   latest(): StatsSample {
+    this.catchUp()
     const last = this.history[this.history.length - 1]
     if (last !== undefined) return JSON.parse(last) as StatsSample
     const atMs = Date.now()
@@ -73,6 +80,7 @@ export class StatsFeed {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         watcher = controller
+        this.catchUp()
         controller.enqueue(encoder.encode(`retry: 2000\nevent: history\ndata: [${this.history.join(',')}]\n\n`))
         if (this.isDraining()) return controller.close()
         this.watchers.add(controller)
@@ -89,17 +97,37 @@ export class StatsFeed {
       return
     }
     const atMs = Date.now()
+    if (this.watchers.size === 0 && this.isQuiet()) {
+      if (this.quietTicks++ === 0) this.quietFromMs = atMs
+      // Unchanged counters: the reading of this tick is the previous one.
+      this.previous.atMs = atMs
+      return
+    }
+    this.catchUp()
     const reading = this.read()
     const json = JSON.stringify(sampleOf(this.previous.reading, reading, (atMs - this.previous.atMs) / 1000, atMs, this.startedMs))
     this.previous = { reading, atMs }
-    this.history.push(json)
-    if (this.history.length > HISTORY) this.history.shift()
+    this.remember(json)
     const frame = encoder.encode(`event: stats\ndata: ${json}\n\n`)
     for (const watcher of this.watchers) {
       // A reader that stopped reading would grow this queue for ever.
       if ((watcher.desiredSize ?? 0) < -MAX_UNREAD) this.end(watcher, true)
       else watcher.enqueue(frame)
     }
+  }
+
+  /** Writes the quiet seconds counted so far into the history: zero rates, gauges as they were. */
+  private catchUp(): void {
+    const { reading } = this.previous
+    for (let i = Math.max(0, this.quietTicks - HISTORY); i < this.quietTicks; i++) {
+      this.remember(JSON.stringify(sampleOf(reading, reading, 1, this.quietFromMs + i * this.intervalMs, this.startedMs)))
+    }
+    this.quietTicks = 0
+  }
+
+  private remember(json: string): void {
+    this.history.push(json)
+    if (this.history.length > HISTORY) this.history.shift()
   }
 
   private end(watcher: ReadableStreamDefaultController<Uint8Array>, close = false): void {

@@ -50,6 +50,8 @@ export function connectionId(transport: Transport): string {
 /** Every live subscription, with the global and per-client caps enforced at open. */
 export class Connections {
   private readonly byId = new Map<string, Connection>()
+  // Kept as they change: sampled every second, where walking every connection would cost.
+  private readonly byTransport: Record<Transport, number> = { sse: 0, ws: 0, poll: 0 }
   private readonly perClient = new Map<string, number>()
   private readonly expiry = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly patternsOf = new Map<string, number>()
@@ -75,6 +77,7 @@ export class Connections {
     this.checkRoom(connection.client)
     this.checkPatterns(connection, connection.patterns().length)
     this.byId.set(connection.id, connection)
+    this.byTransport[connection.transport]++
     this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
     this.holdPatterns(connection, connection.patterns().length)
@@ -133,6 +136,7 @@ export class Connections {
 
   remove(connection: Connection): void {
     if (!this.byId.delete(connection.id)) return
+    this.byTransport[connection.transport]--
     this.releasePatterns(connection, this.patternsOf.get(connection.id) ?? 0)
     this.patternsOf.delete(connection.id)
     clearTimeout(this.expiry.get(connection.id))
@@ -152,9 +156,7 @@ export class Connections {
   }
 
   countBy(transport: Transport): number {
-    let n = 0
-    for (const c of this.byId.values()) if (c.transport === transport) n++
-    return n
+    return this.byTransport[transport]
   }
 
   closeAll(reason: string, code?: number): void {

@@ -9,8 +9,14 @@ import type { WsClientContext, WsIdentity, WsSocket } from './ws-context'
 
 /** Close code for a socket that fell past its buffer limit; it should reconnect and resubscribe with `after`. */
 export const CLOSE_SLOW = 4008
-/** Close code for a socket whose token expired. */
-export const CLOSE_EXPIRED = 4001
+/** Close code for a socket without a valid token (refused at connect, or expired): reconnect with a fresh one. */
+export const CLOSE_UNAUTHORIZED = 4001
+
+/** An `error` frame: the problem an error stands for (a RingcastError's code, message and hint; anything else is internal). */
+export function errorFrame(ids: { ref?: string; sub?: string; group?: string }, error: unknown): object {
+  const e = error instanceof RingcastError ? error : new RingcastError('internal', 'Internal error.')
+  return { op: 'error', ...ids, error: { code: e.code, message: e.message, ...(e.hint && { hint: e.hint }), ...e.extra } }
+}
 
 /** A consume subscription as the socket holds it (its deliveries come from the group). */
 export interface ConsumeEntry {
@@ -152,8 +158,7 @@ export class WsClient implements Connection, TopicMember {
 
   /** An `error` frame naming what it answers (`ref`, `sub`, or the `group` of a settle op). */
   error(ids: { ref?: string; sub?: string; group?: string }, error: unknown): void {
-    const e = error instanceof RingcastError ? error : new RingcastError('internal', 'Internal error.')
-    this.reply({ op: 'error', ...ids, error: { code: e.code, message: e.message, ...(e.hint && { hint: e.hint }), ...e.extra } })
+    this.reply(errorFrame(ids, error))
   }
 
   /** Past its buffer limit: closed with 4008 so the client resumes with `after`, never silently skipped. */
@@ -164,7 +169,7 @@ export class WsClient implements Connection, TopicMember {
 
   /** The token expired: 4001 tells the client to reconnect with a fresh one and resubscribe with `after`. */
   expire(): void {
-    this.close('token expired', CLOSE_EXPIRED)
+    this.close('token expired', CLOSE_UNAUTHORIZED)
   }
 
   close(reason: string, code = 1000): void {

@@ -22,7 +22,8 @@ export interface GroupsPort {
   consume(group: string, consumer: string, max: number, send: (d: PushDelivery) => void, ended: () => void): Promise<{ close(): void }>
   ack(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
   nack(group: string, consumer: string | null, ids: readonly number[], delaySec?: number): Promise<SettleResult>
-  extend(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult>
+  /** Also says the lease deadline of the ids taken. */
+  extend(group: string, consumer: string | null, ids: readonly number[]): Promise<SettleResult & { deadlineMs: number }>
   term(group: string, consumer: string | null, ids: readonly number[], reason?: string): Promise<SettleResult>
 }
 
@@ -68,11 +69,15 @@ export class WsConsumers {
     })().catch((error) => client.error({ sub }, error))
   }
 
-  /** ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error. */
+  /**
+   * ack / nack / extend / term for the socket's consumers of that group; ids none of them holds come back in an error.
+   * An extend that took ids is also answered, with their new lease deadline.
+   */
   settle(client: WsClient, frame: WsSettle): void {
-    const fail = (error: unknown) => client.error({ ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group }, error)
+    const answers = { ...(frame.ref !== undefined && { ref: frame.ref }), group: frame.group }
+    const fail = (error: unknown) => client.error(answers, error)
     const mine = client.consumersOf(frame.group)
-    const apply = (consumer: string, ids: number[]): Promise<SettleResult> => {
+    const apply = (consumer: string, ids: number[]): Promise<SettleResult & { deadlineMs?: number }> => {
       switch (frame.op) {
         case 'ack':
           return this.groups.ack(frame.group, consumer, ids)
@@ -88,10 +93,17 @@ export class WsConsumers {
       // Applied in this turn when the socket consumes the group; else only the answer differs (not_found or not_held).
       if (mine.length === 0 && !(await this.groups.patterns(frame.group))) throw new RingcastError('not_found', `No group "${frame.group}".`)
       let left = frame.ids
+      const taken: number[] = []
+      let deadlineMs = 0
       for (const c of mine) {
         if (left.length === 0) break
-        left = (await apply(c.consumer, left)).notHeld
+        const settled = await apply(c.consumer, left)
+        taken.push(...settled.ok)
+        deadlineMs = Math.max(deadlineMs, settled.deadlineMs ?? 0)
+        left = settled.notHeld
       }
+      // The same field as POST …/extend answers.
+      if (frame.op === 'extend' && taken.length > 0) client.reply({ op: 'ok', ...answers, ids: taken, deadline: new Date(deadlineMs).toISOString() })
       if (left.length > 0) fail(new RingcastError('not_held', `${frame.op}: ${left.length} id(s) not held by this socket's consumers of "${frame.group}".`, undefined, { ids: left }))
     })().catch(fail)
   }

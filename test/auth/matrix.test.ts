@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Tickets } from '../../src/auth/tickets'
 import { startTestServer, type TestServer } from '../helpers/start-server'
 import { type Claim, forge, hsToken, noneToken, TEST_SECRET, tamper } from '../helpers/tokens'
-import { type Answer, bearer, call, exported, roundTrip, sseRead, upgradeStatus, wsOpen } from './support'
+import { type Answer, bearer, call, exported, roundTrip, sseRead, wsOpen, wsRefusal } from './support'
 
 // Every route and transport × every kind of credential. The target stream team.7.job.1 holds
 // events whose data carries T7-SECRET markers (team.8.job.1 holds T8-SECRET ones): a refused
@@ -303,18 +303,18 @@ describe('pattern containment on every subscribe path (team.7.** token)', () => 
 })
 
 describe('WebSocket × every credential', () => {
-  test('an invalid or missing credential fails the upgrade with 401', async () => {
-    const statuses: Record<string, number> = {}
+  test('an invalid or missing credential: one unauthorized error frame, then close 4001 (what a browser can read)', async () => {
+    const refusals: Record<string, unknown> = {}
     for (const kind of INVALID) {
       const q = cred[kind] === null ? '' : `?access_token=${encodeURIComponent(cred[kind]!)}`
-      const upgrade = await upgradeStatus(`${base}/v1/ws${q}`)
-      statuses[kind] = upgrade.status
-      expect(await wsOpen(`${wsBase}${q}`)).toBeNull()
+      const { frames, code, reason } = await wsRefusal(`${wsBase}${q}`)
+      refusals[kind] = { frames: frames.map((f) => ({ op: f.op, code: f.error?.code, sub: f.sub })), code, reason: reason === frames[0]?.error?.message }
     }
-    expect(statuses).toEqual(Object.fromEntries(INVALID.map((k) => [k, 401])))
+    const told = { frames: [{ op: 'error', code: 'unauthorized', sub: undefined }], code: 4001, reason: true }
+    expect(refusals).toEqual(Object.fromEntries(INVALID.map((k) => [k, told])))
     // The header and the cookie work for an upgrade too (non-browser clients).
-    expect((await upgradeStatus(`${base}/v1/ws`, bearer(cred.badSig))).status).toBe(401)
-    expect((await upgradeStatus(`${base}/v1/ws`, { Cookie: `ringcast_token=${cred.expired}` })).status).toBe(401)
+    expect((await wsRefusal(wsBase, bearer(cred.badSig))).code).toBe(4001)
+    expect((await wsRefusal(wsBase, { Cookie: `ringcast_token=${cred.expired}` })).frames[0].error.message).toContain('expired')
     const ok = await wsOpen(`${wsBase}?access_token=${userToken}`)
     expect(ok).not.toBeNull()
     ok!.close()
@@ -451,7 +451,7 @@ describe('tickets', () => {
       expect(polled.status).toBe(401)
       expect(polled.text).not.toContain('T7-SECRET')
       expect((await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&${q}`, {}, 'T7-SECRET-3')).status).toBe(401)
-      expect((await upgradeStatus(`${base}/v1/ws?${q}`)).status).toBe(401)
+      expect((await wsRefusal(`${wsBase}?${q}`)).code).toBe(4001)
     }
     expect(JSON.parse((await call(`${base}/v1/streams/team.7.job.1/events?access_token=${expired}`)).text).detail).toContain('expired')
   })

@@ -52,6 +52,17 @@ export async function wsOpen(url: string): Promise<WsTestClient | null> {
   }
 }
 
+/** A WebSocket whose token the server refuses inside it: the frames it got, then its close code and reason (the socket is given up after `timeoutMs`). */
+export async function wsRefusal(url: string, headers: Record<string, string> = {}, timeoutMs = 4000): Promise<{ frames: any[]; code: number; reason: string }> {
+  const socket = new WebSocket(url, { headers } as never)
+  const frames: any[] = []
+  socket.addEventListener('message', (m) => frames.push(JSON.parse(String(m.data))))
+  const timer = setTimeout(() => socket.close(1000, 'test gave up'), timeoutMs)
+  const { code, reason } = await new Promise<CloseEvent>((resolve) => socket.addEventListener('close', resolve))
+  clearTimeout(timer)
+  return { frames, code, reason }
+}
+
 /** The answer to a WebSocket upgrade request that is expected to be refused (an accepted one would be a 101 whose body never ends). */
 export async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<Answer> {
   return call(url, {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { type BinaryServer, freePort, post, requireBinary, runBinary, spawnBinary, startBinary, waitSubscribed } from '../helpers/binary'
+import { eventually } from '../helpers/publisher'
 import { hsToken, TEST_SECRET } from '../helpers/tokens'
 
 beforeAll(() => {
@@ -40,6 +41,30 @@ describe('refusals are one line with the server’s reason and hint', () => {
     expect(refused.code).toBe(1)
     expect(refused.stderr).toBe('ringcast: 403 Your token may not publish to "other.1". Hint: Its ringcast.publish patterns must match the stream.\n')
   })
+
+  test('tail refused at start: one line with the reason, exit 1', async () => {
+    const token = await hsToken(TEST_SECRET, { subscribe: ['jobs.*'] })
+    const { code, stdout, stderr } = await runBinary(['tail', 'other.*', '--url', server.url, '--token', token])
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toStartWith('ringcast: 403 ')
+    expect(stderr).toContain('other.*')
+  })
+
+  test('tail whose token expires while following: exit 1, saying where to resume', async () => {
+    const token = await hsToken(TEST_SECRET, { subscribe: ['short.*'] }, { expiresInSec: 2 })
+    await using tail = spawnBinary(['tail', 'short.*', '--url', server.url, '--token', token])
+    const admin = await hsToken(TEST_SECRET, { admin: true, publish: ['**'] })
+    const auth = { Authorization: `Bearer ${admin}` }
+    await eventually(async () => JSON.stringify(await (await fetch(`${server.url}/v1/connections`, { headers: auth })).json()).includes('short.*'), 5000, 'tail subscribed')
+    const { body } = await post(server.url, 'short.1', { data: 'seen' }, undefined, auth)
+    await tail.waitFor(/"seen"/, 'stdout', 5000)
+    expect(await tail.exit(8000)).toBe(1)
+    expect(tail.stderr.trim().split('\n')).toHaveLength(1)
+    expect(tail.stderr).toContain('ringcast: 401 ')
+    expect(tail.stderr).toContain(`--after ${body.id}`)
+  }, 15_000)
 })
 
 describe('a server that cannot be reached is one line naming the URL', () => {

@@ -49,6 +49,7 @@ describe('a bad command line is one line and exit code 2', () => {
     ['a boolean with a value that is not true|false', ['--metrics-public=yes'], /--metrics-public takes true or false/],
     ['a stray argument to publish', ['publish', 'jobs.1', '{}', 'extra'], /unexpected argument "extra"/],
     ['a missing STREAM', ['publish'], /missing STREAM/],
+    ['an --after that is not an id', ['tail', 'jobs.*', '--after', 'last'], /--after takes an event id/],
     ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
     ['help for an unknown command', ['help', 'frobnicate'], /unknown command "frobnicate"/],
   ]

@@ -129,6 +129,15 @@ describe('client commands against a running binary', () => {
     expect(events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }])
   })
 
+  test('publish with a line of stdin that is not JSON publishes nothing and names the line', async () => {
+    const { code, stdout, stderr } = await runBinary(['publish', 'jobs.4', '--url', server.url], { stdin: '{"data":1}\n{oops}\n' })
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toStartWith('ringcast: line 2 of stdin is not JSON (')
+    expect(stderr).toEndWith('); nothing was published\n')
+    expect((await fetch(`${server.url}/v1/streams/jobs.4`)).status).toBe(404)
+  })
+
   test('publish to a bad stream name exits non-zero with the server’s reason', async () => {
     const { code, stderr } = await runBinary(['publish', 'bad..name', '{}', '--url', server.url])
     expect(code).not.toBe(0)

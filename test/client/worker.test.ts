@@ -63,6 +63,35 @@ describe.each(['pull', 'ws'] as NonNullable<WorkerOptions['transport']>[])('%s',
     expect(info).toMatchObject({ pending: 0, deadLetters: 1, acks: 8 })
   }, 20_000)
 
+  test('each extend answers the new deadline and the next is timed from it: a lease shortened mid-handler is kept', async () => {
+    const group = `shrink-${transport}`
+    const streams = [`shrink.${transport}.*`]
+    await rc.putGroup(group, { streams, start: 'earliest', ackTimeout: 3 })
+    await rc.publish(`shrink.${transport}.1`, { data: 'long' })
+    const attempts: number[] = []
+    let startedAt = 0
+    const worker = rc.worker(group, async (_, { attempt }) => {
+      attempts.push(attempt)
+      startedAt ||= Date.now()
+      await Bun.sleep(2900)
+    }, { transport })
+    const errors: string[] = []
+    worker.on('error', (e) => errors.push(e.message))
+    await until(() => attempts.length > 0, 10_000, 'the handler to start')
+    // From now on an extend gives a lease of 1 s; the first extend comes at half of the first lease (3 s).
+    await rc.putGroup(group, { streams, ackTimeout: 1 })
+    const lastSeen = async () => Date.parse((await rc.group(group)).consumers.find((c) => c.consumer === worker.consumer)?.lastSeen ?? '')
+    await eventually(async () => (await lastSeen()) > startedAt + 1000, 5000, 'the first extend')
+    // Another claim arms the server's lease timer a second from now: a lease not extended again by then is released.
+    await rc.publish(`shrink.${transport}.2`, { data: 'probe' })
+    const claimed = await fetch(`${server.url}/v1/groups/${group}/claim`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ consumer: 'probe', max: 1, wait: 0 }) })
+    expect(((await claimed.json()) as { deliveries: unknown[] }).deliveries).toHaveLength(1)
+    await worker.stop()
+    expect(errors).toEqual([])
+    expect(attempts).toEqual([1])
+    expect((await rc.group(group)).acks).toBe(1)
+  }, 15_000)
+
   test('stop() resolves once the running handler has finished, and its event is acked', async () => {
     const group = `stop-${transport}`
     await rc.putGroup(group, { streams: [`stop.${transport}`], start: 'earliest' })

@@ -220,14 +220,17 @@ describe('idle rings', () => {
 })
 
 describe('dedup keys', () => {
-  test('a pass forgets keys older than the dedup window', async () => {
+  test('a sweep, once a minute, forgets keys older than the dedup window', async () => {
     fx = await HubFixture.create({ dedupWindowSeconds: 60 })
     const [first] = await fx.hub.publish('dk.1', [item(1, { key: 'k' })])
     const keys = () => (fx.log.db.query('SELECT count(*) AS n FROM dedup_keys').get() as { n: number }).n
     const r = retentionFor(fx)
     await r.pass(first.event!.timeMs + 30_000)
     expect(keys()).toBe(1)
+    // Past the window but within a minute of the last sweep: not yet.
     await r.pass(first.event!.timeMs + 61_000)
+    expect(keys()).toBe(1)
+    await r.pass(first.event!.timeMs + 91_000)
     expect(keys()).toBe(0)
     // The event itself stays.
     expect(await logIds(fx, 'dk.1')).toEqual([first.event!.id])

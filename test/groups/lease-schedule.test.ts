@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { LeaseSchedule, type Scheduled } from '../../src/groups/lease-schedule'
-import { MinHeap } from '../../src/groups/min-heap'
+import { MinHeap } from '../../src/core/min-heap'
 
 test('MinHeap pops in order whatever was pushed, and retain keeps exactly what it accepts', () => {
   fc.assert(

@@ -276,11 +276,11 @@ export async function post(url: string, stream: string, body: unknown, signal?: 
 }
 
 /** Every retained event matching the patterns, via the NDJSON export. */
-export async function exportNdjson(url: string, patterns: string[], after = 0): Promise<any[]> {
+export async function exportNdjson(url: string, patterns: string[], after = 0, headers: Record<string, string> = {}): Promise<any[]> {
   const q = new URLSearchParams()
   for (const p of patterns) q.append('stream', p)
   q.set('after', String(after))
-  const res = await fetch(`${url}/v1/events?${q}`, { headers: { Accept: 'application/x-ndjson' } })
+  const res = await fetch(`${url}/v1/events?${q}`, { headers: { Accept: 'application/x-ndjson', ...headers } })
   if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`)
   expectContentType(res, 'application/x-ndjson')
   const text = await res.text()

@@ -43,6 +43,10 @@ describe('comparing shown and real output', () => {
     ['other literal text', 'id: 6', 'id: 7', false],
     ['a missing line', 'id: 6', undefined, false],
     ['shown JSON that does not parse', '{"id":1,…}', '{"id":1}', false],
+    ['a random idempotency key shown as …', '{"key":"…"}', '{"key":"183556fdbb4ccc4089bd3f480380d09e"}', true],
+    ['a batch item of a random key', '{"key":"…"}', '{"key":"183556fdbb4ccc4089bd3f480380d09e:1"}', true],
+    ['a key someone chose, shown as …', '{"key":"…"}', '{"key":"step-7"}', false],
+    ['a key someone chose, shown as it is', '{"key":"step-7"}', '{"key":"step-8"}', false],
   ]
   for (const [name, shown, real, isSame] of rows) {
     test(name, () => {

@@ -43,13 +43,15 @@ export function examplesOf(markdown: string): Example[] {
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
 // Values that differ on every run: ids, times, and the opaque credentials the server makes.
 const MASKED_KEYS = new Set(['id', 'ticket'])
+// The random idempotency key the client library (and so `ringcast publish`) sends; the README shows it as "…".
+const RANDOM_KEY = /^([0-9a-f]{32}(:\d+)?|…)$/
 
-/** A JSON value with ids, times and tickets replaced by placeholders, so two runs compare equal. */
+/** A JSON value with ids, times, tickets and random keys replaced by placeholders, so two runs compare equal. */
 export function masked(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(masked)
   if (typeof value === 'string' && ISO_TIME.test(value)) return '<time>'
   if (typeof value !== 'object' || value === null) return value
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, MASKED_KEYS.has(k) ? `<${k}>` : masked(v)]))
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, MASKED_KEYS.has(k) || (k === 'key' && RANDOM_KEY.test(String(v))) ? `<${k}>` : masked(v)]))
 }
 
 /** How a shown output line differs from the real one, or null when they agree (JSON compared masked, the rest literally). */

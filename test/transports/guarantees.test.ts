@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { eventually, publishEvents, publisherLoops, publishN, streamInfo } from '../helpers/publisher'
 import { metric, RawSseClient, RawWsClient, serverSocketState } from '../helpers/raw-clients'
-import { startTarget, type Target, TARGETS } from '../helpers/targets'
+import { startTarget, type Target, type TargetKind, TARGETS } from '../helpers/targets'
 import { type Envelope, type SubscribeOptions, type Subscriber, type TransportName, transports } from '../helpers/subscriber'
 
 // The DESIGN.md guarantees, written once and run against every transport through its client factory,
@@ -13,7 +13,7 @@ function expectStrictlyIncreasing(list: number[]): void {
   for (let i = 1; i < list.length; i++) if (list[i] <= list[i - 1]) throw new Error(`id ${list[i]} after ${list[i - 1]} at index ${i}`)
 }
 
-describe.each(TARGETS)('%s', (kind) => {
+describe.each([...TARGETS, 'cluster'] as TargetKind[])('%s', (kind) => {
   let main: Target // small rings, so replay goes through SQLite
   let pruning: Target // retention keeps 5 events per stream
   let tight: Target // 64 KiB per-connection buffer
@@ -44,13 +44,14 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('order: ids strictly increase across several streams matched by a pattern, in replay and live', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const streams = [1, 2, 3].map((i) => name(`ord.${i}`))
       const before: number[] = []
-      for (let round = 0; round < 3; round++) for (const s of streams) before.push(...ids(await publishN(base, s, 4)))
+      for (let round = 0; round < 3; round++) for (const s of streams) before.push(...ids(await publishN(pub, s, 4)))
       const replaying = await subscribe(base, [name('ord.*')], { after: 0 })
       const live = await subscribe(base, [name('ord.*')])
       // Concurrent publishers: the server interleaves them into one id sequence.
-      const during = (await Promise.all(streams.flatMap((s) => [publishN(base, s, 7), publishN(base, s, 3)]))).flatMap(ids).sort((a, b) => a - b)
+      const during = (await Promise.all(streams.flatMap((s) => [publishN(pub, s, 7), publishN(pub, s, 3)]))).flatMap(ids).sort((a, b) => a - b)
       const all = [...before, ...during].sort((a, b) => a - b)
       const replayed = ids(await replaying.collect(all.length))
       expectStrictlyIncreasing(replayed)
@@ -62,9 +63,10 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('exact resume while publishers keep publishing: every id exactly once, no gap, no duplicate', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const pattern = name('res.*')
       const a = await subscribe(base, [pattern])
-      const publishers = publisherLoops(base, [name('res.1'), name('res.2')])
+      const publishers = publisherLoops(pub, [name('res.1'), name('res.2')])
       await a.collect(40)
       await a.close()
       const firstPart = ids(a.events())
@@ -84,59 +86,63 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('replay from after=0 goes through every page of the log, then live, with no duplicate at the seam', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const stream = name('rep.1')
       const acked: number[] = []
-      for (let batch = 0; batch < 6; batch++) acked.push(...ids(await publishN(base, stream, 500)))
+      for (let batch = 0; batch < 6; batch++) acked.push(...ids(await publishN(pub, stream, 500)))
       const s = await subscribe(base, [stream], { after: 0 })
       // Published while the replay is under way: some land in the replay's pages, the rest arrive live.
-      for (let batch = 0; batch < 8; batch++) acked.push(...ids(await publishN(base, stream, 25, 'late')))
+      for (let batch = 0; batch < 8; batch++) acked.push(...ids(await publishN(pub, stream, 25, 'late')))
       const got = ids(await s.collect(acked.length, 20_000))
       expectStrictlyIncreasing(got)
       expect(got).toEqual(acked)
-      const after = await publishN(base, stream, 1, 'after')
+      const after = await publishN(pub, stream, 1, 'after')
       expect((await s.nextEvent()).id).toBe(after[0].id)
     }, 30_000)
 
     test('gap: a position older than retention gets {after, firstId} before the retained events', async () => {
       const base = pruning.url
+      const pub = pruning.publishUrl
       const stream = name('gap.1')
-      const published = ids(await publishN(base, stream, 20))
+      const published = ids(await publishN(pub, stream, 20))
       await eventually(async () => (await streamInfo(base, stream))?.events === 5, 10_000, 'retention down to 5 events')
       const s = await subscribe(base, [stream], { after: published[2] })
       expect(await s.next()).toEqual({ kind: 'gap', after: published[2], firstId: published[15] })
       expect(ids(await s.collect(5))).toEqual(published.slice(15))
-      const live = await publishN(base, stream, 1)
+      const live = await publishN(pub, stream, 1)
       expect((await s.nextEvent()).id).toBe(live[0].id)
     }, 20_000)
 
     test('reset: a position never issued gets {after, lastId}, then live events', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const stream = name('rst.1')
-      const [last] = await publishN(base, stream, 1)
+      const [last] = await publishN(pub, stream, 1)
       const far = last.id + 1000
       const s = await subscribe(base, [stream], { after: far })
       expect(await s.next()).toEqual({ kind: 'reset', after: far, lastId: last.id })
-      const [live] = await publishN(base, stream, 1)
+      const [live] = await publishN(pub, stream, 1)
       expect(await s.nextEvent()).toEqual(live)
     })
 
     test('terminal: the event is delivered, then end; later publishes get 409; a pattern subscription goes on', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const stream = name('term.1')
-      await publishN(base, stream, 1)
+      await publishN(pub, stream, 1)
       const exact = await subscribe(base, [stream])
       const pattern = await subscribe(base, [name('term.*')])
-      const [step] = await publishEvents(base, stream, [{ type: 'step', data: 1 }])
-      const [done] = await publishEvents(base, stream, [{ type: 'done', data: 2, terminal: true }])
+      const [step] = await publishEvents(pub, stream, [{ type: 'step', data: 1 }])
+      const [done] = await publishEvents(pub, stream, [{ type: 'done', data: 2, terminal: true }])
       expect(await exact.collect(2)).toEqual([step, done])
       expect(await exact.next()).toEqual({ kind: 'end' })
       if (transport !== 'ws') await exact.finished // SSE: the response ends; poll: the loop saw closed: true
-      const refused = await fetch(`${base}/v1/streams/${stream}/events`, { method: 'POST', body: '{"data":3}', headers: { 'Content-Type': 'application/json' } })
+      const refused = await fetch(`${pub}/v1/streams/${stream}/events`, { method: 'POST', body: '{"data":3}', headers: { 'Content-Type': 'application/json' } })
       expect(refused.status).toBe(409)
       await refused.text()
 
       expect(await pattern.collect(2)).toEqual([step, done])
-      const [other] = await publishN(base, name('term.2'), 1)
+      const [other] = await publishN(pub, name('term.2'), 1)
       expect(await pattern.next()).toEqual({ kind: 'event', event: other })
 
       // Reconnecting with nothing left to replay: SSE answers 204 (EventSource stops); the others end at once.
@@ -154,19 +160,21 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('one delivery per event when several patterns of one subscription match it', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const patterns = [name('dup.*'), name('dup.1')]
-      const replayed = [...(await publishN(base, name('dup.1'), 3)), ...(await publishN(base, name('dup.2'), 2))]
+      const replayed = [...(await publishN(pub, name('dup.1'), 3)), ...(await publishN(pub, name('dup.2'), 2))]
       const s = await subscribe(base, patterns, { after: replayed[0].id - 1 })
-      const live = [...(await publishN(base, name('dup.1'), 3)), ...(await publishN(base, name('dup.2'), 2))]
-      const sentinel = await publishN(base, name('dup.2'), 1, 'sentinel')
+      const live = [...(await publishN(pub, name('dup.1'), 3)), ...(await publishN(pub, name('dup.2'), 2))]
+      const sentinel = await publishN(pub, name('dup.2'), 1, 'sentinel')
       // A duplicate anywhere would shift the sentinel out of this exact list.
       expect(ids(await s.collect(11))).toEqual(ids([...replayed, ...live, ...sentinel]))
     })
 
     test('types= applies to replay and live', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const stream = name('types.1')
-      const typed = (types: string[]) => publishEvents(base, stream, types.map((type, i) => ({ type, data: i })))
+      const typed = (types: string[]) => publishEvents(pub, stream, types.map((type, i) => ({ type, data: i })))
       const before = await typed(['a', 'b', 'c', 'a', 'b', 'c'])
       const s = await subscribe(base, [stream], { after: before[0].id - 1, types: ['a', 'c'] })
       const live = await typed(['b', 'a', 'c', 'b'])
@@ -177,8 +185,9 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('correlationId= applies to replay and live', async () => {
       const base = main.url
+      const pub = main.publishUrl
       const stream = name('corr.1')
-      const tagged = (ids: (string | undefined)[]) => publishEvents(base, stream, ids.map((correlationId, i) => ({ data: i, ...(correlationId && { correlationId }) })))
+      const tagged = (ids: (string | undefined)[]) => publishEvents(pub, stream, ids.map((correlationId, i) => ({ data: i, ...(correlationId && { correlationId }) })))
       const before = await tagged(['x', 'y', undefined, 'x'])
       const s = await subscribe(base, [stream], { after: before[0].id - 1, correlationId: 'x' })
       const live = await tagged(['y', 'x', undefined])
@@ -192,11 +201,11 @@ describe.each(TARGETS)('%s', (kind) => {
     if (transport === 'poll') return // a poll holds nothing between requests: no slow-consumer case
 
     /** Publishes ~20 KB batches until `done()` holds (checked every 10 batches) or 32 MB went out; returns acked ids. */
-    async function flood(base: string, stream: string, done: () => Promise<boolean>): Promise<number[]> {
+    async function flood(pub: string, stream: string, done: () => Promise<boolean>): Promise<number[]> {
       const acked: number[] = []
       const data = 'x'.repeat(1000)
       for (let batch = 1; batch <= 1600; batch++) {
-        acked.push(...ids(await publishEvents(base, stream, Array.from({ length: 20 }, (_, i) => ({ type: 'bulk', data: { i, data } })))))
+        acked.push(...ids(await publishEvents(pub, stream, Array.from({ length: 20 }, (_, i) => ({ type: 'bulk', data: { i, data } })))))
         if (batch % 10 === 0 && (await done())) return acked
       }
       throw new Error('32 MB published and the slow consumer was never acted on')
@@ -204,6 +213,7 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('slow consumer: past --buffer-limit it is disconnected while others get every event', async () => {
       const base = tight.url
+      const pub = tight.publishUrl
       const stream = name('slow.1')
       const normal = await subscribe(base, [stream])
       const counter = ['ringcast_slow_consumer_disconnects_total', `{transport="${transport}"}`] as const
@@ -216,7 +226,7 @@ describe.each(TARGETS)('%s', (kind) => {
       const clientPort = raw.socket.localPort!
       raw.pause()
       try {
-        const acked = await flood(base, stream, async () => (await metric(base, ...counter)) > before)
+        const acked = await flood(pub, stream, async () => (await metric(base, ...counter)) > before)
         expect(await metric(base, ...counter)).toBe(before + 1)
         expect(ids(await normal.collect(acked.length, 20_000))).toEqual(acked)
         if (transport === 'sse') {
@@ -242,6 +252,7 @@ describe.each(TARGETS)('%s', (kind) => {
 
     test('slow consumer with ?slow=drop: it skips ahead and reads a gap once it reads again', async () => {
       const base = tight.url
+      const pub = tight.publishUrl
       const stream = name('drop.1')
       const normal = await subscribe(base, [stream])
       const gaps = ['ringcast_slow_consumer_gaps_total', '{transport="sse"}'] as const
@@ -250,13 +261,13 @@ describe.each(TARGETS)('%s', (kind) => {
       const raw = await RawSseClient.open(tight.port, `/v1/streams/${stream}/events?slow=drop`)
       raw.pause()
       try {
-        const acked = await flood(base, stream, async () => (await metric(base, ...gaps)) > gapsBefore)
+        const acked = await flood(pub, stream, async () => (await metric(base, ...gaps)) > gapsBefore)
         raw.resume()
         // The gap goes out with the next event after the connection drains.
         const deadline = Date.now() + 10_000
         while (!raw.body.includes('event: gap')) {
           if (Date.now() > deadline) throw new Error('no gap frame after the client read again')
-          acked.push(...ids(await publishN(base, stream, 1, 'poke')))
+          acked.push(...ids(await publishN(pub, stream, 1, 'poke')))
           await raw.until(() => raw.body.includes('event: gap'), 200, 'gap').catch(() => {})
         }
         await raw.until(() => /event: gap\ndata: [^\n]*\n\nid: \d+\n/.test(raw.body), 5000, 'event after the gap')

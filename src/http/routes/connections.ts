@@ -29,8 +29,12 @@ export function connectionRoutes(d: AppDeps) {
     .onBeforeHandle(async ({ request, server }) => {
       d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
     })
-    .get('/v1/connections', () => ({ connections: [...d.connections.all()].map(info) }), {
-      response: { 200: t.Object({ connections: t.Array(ConnectionInfo) }), 401: Problem, 403: Problem },
+    .get('/v1/connections', () => ({ node: d.node.name, connections: [...d.connections.all()].map(info) }), {
+      response: {
+        200: t.Object({ node: t.String({ description: 'The node answering (--node, or host:port): the list holds its connections only.' }), connections: t.Array(ConnectionInfo) }),
+        401: Problem,
+        403: Problem,
+      },
       detail: { summary: 'Live connections (SSE, WebSocket, long-poll)' },
     })
     .get('/v1/connections/:id', ({ params }) => info(known(d, params.id)), {

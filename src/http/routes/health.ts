@@ -28,15 +28,23 @@ export function healthRoutes(d: AppDeps) {
       async ({ request, server }) => {
         if (!d.config.metricsPublic) d.auth.requireAdmin((await callerOf(d, request, server as ServerLike | null)).grants)
         const hub = d.hub.stats()
+        // On a shared log the newest id may be ahead of this node; Redis being away leaves it out.
+        const head = await d.hub.head().catch(() => undefined)
         return new Response(
           d.metrics.render({
+            ringcast_node_info: { help: 'This node: its name and where its log lives.', values: [[{ node: d.node.name, store: d.node.store }, 1]] },
             ringcast_connections: { help: 'Live subscriptions by transport.', values: (['sse', 'ws', 'poll'] as const).map((tr) => [{ transport: tr }, d.connections.countBy(tr)]) },
             ringcast_streams: { help: 'Streams known to the server.', values: [[null, hub.streams]] },
             ringcast_rings: { help: 'Streams whose ring is in memory.', values: [[null, hub.rings]] },
             ringcast_ring_events: { help: 'Events held in rings.', values: [[null, hub.ringEvents]] },
-            ringcast_last_event_id: { help: 'Highest id issued.', values: [[null, hub.lastId]] },
+            ringcast_last_event_id: { help: 'Highest id this node applied.', values: [[null, hub.lastId]] },
+            ...(head !== undefined && {
+              ringcast_log_head_id: { help: 'Highest id the log issued (with --redis, by any node).', values: [[null, head]] },
+              ringcast_follow_lag_events: { help: 'Events issued that this node has not applied yet (0 on one node).', values: [[null, Math.max(0, head - hub.lastId)]] },
+            }),
             ringcast_subscription_patterns: { help: 'Patterns held by live subscriptions (capped per connection and per client).', values: [[null, d.connections.patterns]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.logBytes()]] },
+            ringcast_event_loop_lag_seconds: { help: 'Longest a timer waited past its due time over the last 10 to 20 s: how long the event loop was blocked.', values: [[null, d.eventLoopLag.seconds()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...(await groupMetrics(d)),
           }),

@@ -48,21 +48,45 @@ const DESCRIPTION =
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } })
 
+/** Whether no counter or gauge moved since the last call, comparing plain numbers (nothing allocated). */
+function quietness(d: AppDeps): () => boolean {
+  let activity = -1
+  let lastId = -1
+  let streams = -1
+  let sse = -1
+  let ws = -1
+  let poll = -1
+  return () => {
+    const c = d.connections
+    const a = d.metrics.activity()
+    const l = d.hub.lastId
+    const n = d.hub.streamCount
+    const s = c.countBy('sse')
+    const w = c.countBy('ws')
+    const p = c.countBy('poll')
+    const isQuiet = a === activity && l === lastId && n === streams && s === sse && w === ws && p === poll
+    activity = a
+    lastId = l
+    streams = n
+    sse = s
+    ws = w
+    poll = p
+    return isQuiet
+  }
+}
+
 /** Counters and gauges read once a second through the public parts of the server only. */
 function readingOf(d: AppDeps): StatsReading {
   const m = d.metrics
-  const hub = d.hub.stats()
-  let rejected = 0
-  for (const n of m.rejected.values()) rejected += n
   return {
     eventsPublished: m.eventsPublished,
     deliveries: { ...m.deliveries },
     slowDisconnects: m.slowDisconnects.sse + m.slowDisconnects.ws,
-    rejected,
+    rejected: m.rejectedTotal,
     commits: m.commitHistogram(),
     connections: { sse: d.connections.countBy('sse'), ws: d.connections.countBy('ws'), poll: d.connections.countBy('poll') },
-    streams: hub.streams,
-    lastId: hub.lastId,
+    streams: d.hub.streamCount,
+    lastId: d.hub.lastId,
   }
 }
 
@@ -71,6 +95,8 @@ export function statsRoutes(d: AppDeps) {
     () => readingOf(d),
     () => d.lifecycle.isDraining,
     (watchers) => d.logger.debug('stats stream ended', { watchers }),
+    1000,
+    quietness(d),
   )
   return new Elysia({ detail: { tags: ['operations'] } }).get(
     '/v1/stats',

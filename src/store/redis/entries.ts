@@ -40,6 +40,11 @@ export function pruneOf(stream: string, json: string): Change {
   return { kind: 'prune', stream, throughId: p.through, removed: p.removed, stats }
 }
 
+/** The rc:log entry a script writes when it finds Redis lost acknowledged writes. */
+export function isLossMark([, flat]: Entry): boolean {
+  return flat[0] === 'k' && flat[1] === 'l'
+}
+
 /** An rc:log entry as the change it records. */
 export function changeOf(entry: Entry): Change {
   const f = fieldsOf(entry[1])

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { RingcastError } from '../../core/errors'
 import type { Appended, Catalog, Change, EventLog, FollowHandlers, ItemOutcome, LogHealth, LogRow, Outcome, Prunable, RowFilter, SharedLog, Write } from '../../core/log'
 import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
-import { changeOf, type Entry, idOf, pruneOf, recordOf, rowOf } from './entries'
-import { APPEND, PRUNE, SNAPSHOT } from './scripts'
+import { changeOf, type Entry, idOf, isLossMark, pruneOf, recordOf, rowOf } from './entries'
+import { APPEND, LEASE_PRUNER, PRUNE, SNAPSHOT } from './scripts'
 
 export interface RedisLogOptions {
   url: string
@@ -28,6 +28,9 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
   private readonly scripts: Scripts
   private readonly keep: string
   private epoch = ''
+  /** The highest id this node saw issued: Redis holding a lower sequence means it lost writes. */
+  private seen = 0
+  private readonly node = randomUUID()
 
   constructor(private readonly options: RedisLogOptions) {
     this.client = connectRedis(options.url)
@@ -44,6 +47,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       streams: [string, number, string | false, string | false, string | false][] | Record<string, never>
     }
     this.epoch = snap.epoch
+    this.seen = Number(snap.seq)
     return {
       lastId: Number(snap.seq),
       position: snap.position,
@@ -56,7 +60,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
 
   async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
     const payload = writes.map((w) => (w.kind === 'publish' ? { ...w, items: w.items.map((i) => ({ ...i, terminal: i.terminal === true })) } : w))
-    const result = JSON.parse(String(await this.call(() => this.scripts.run(APPEND, [JSON.stringify(payload), String(timeMs), String(dedupSinceMs), this.keep, this.epoch])))) as Script | { lost: true }
+    const result = JSON.parse(String(await this.call(() => this.scripts.run(APPEND, [JSON.stringify(payload), String(timeMs), String(dedupSinceMs), this.keep, this.epoch, String(this.seen), randomUUID()])))) as Script | { lost: true }
     if ('lost' in result) throw new RingcastError('unavailable', 'Redis no longer holds the data this node followed; the node is reloading.', 'Retry in a moment.', { retryAfter: 1 })
     const raw = Array.isArray(result.o) ? result.o : writes.map((_, i) => (result.o as Record<string, RawOutcome>)[String(i + 1)])
     const outcomes: Outcome[] = raw.map((o, i) => {
@@ -66,6 +70,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       return { kind: 'done' }
     })
     const changes = list(result.c as unknown[]).map((c) => this.change(c as [string, ...unknown[]], writes, timeMs))
+    for (const change of changes) if (change.kind === 'event') this.seen = Math.max(this.seen, change.row.id)
     return { outcomes, changes, ...(result.p && { position: result.p }) }
   }
 
@@ -115,6 +120,11 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     return result ? pruneOf(stream, String(result)) : null
   }
 
+  async mayPrune(): Promise<boolean> {
+    // Longer than a few retention passes, so the holder keeps it while alive and another takes over after it dies.
+    return (await this.call(() => this.scripts.run(LEASE_PRUNER, [this.node, '5000']))) === 1
+  }
+
   async pruneKeys(): Promise<number> {
     // Dedup keys expire by themselves (PX the window).
     return 0
@@ -149,6 +159,7 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
       // A blocking read holds its connection: the follower has its own.
       const tail = await this.client.duplicate()
       let from = position
+      let isAway = false
       try {
         while (!isStopped) {
           let entries: Entry[]
@@ -159,12 +170,19 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
             if (entries.length === 0 && (await tail.send('GET', ['rc:epoch'])) !== this.epoch) return handlers.lost('Redis no longer holds the data this node followed (its epoch changed)')
           } catch (error) {
             if (isStopped || !isConnectionError(error)) throw error
+            if (!isAway) handlers.reachable(false, (error as Error)?.message ?? String(error))
+            isAway = true
             await Bun.sleep(200)
             continue
           }
+          if (isAway) handlers.reachable(true, 'answering again')
+          isAway = false
           if (entries.length === 0) continue
+          if (entries.some(isLossMark)) return handlers.lost('Redis lost writes the cluster had acknowledged (a failover, or a restart from an AOF missing its last writes)')
           from = entries[entries.length - 1][0]
-          handlers.changes(entries.map(changeOf), from)
+          const changes = entries.map(changeOf)
+          for (const change of changes) if (change.kind === 'event') this.seen = Math.max(this.seen, change.row.id)
+          handlers.changes(changes, from)
         }
       } finally {
         tail.close()

@@ -10,20 +10,35 @@
 //                   (k=g entries are consumer groups' signals, written by group-scripts.ts)
 //   rc:gh:{s}       consumer groups' lowest unsettled id in stream s (see group-lua.ts): retention keeps it
 
+/** How far ids jump when Redis is found to have lost acknowledged writes: more than it can lose. */
+export const LOSS_GAP = 1_000_000
+
 /** Ids and times go through '%.0f': Lua's tostring writes large numbers as 1e+15. */
 const HELPERS = `
 local function num(n) return string.format('%.0f', n) end
 local function split(v) local i = string.find(v, ':', 1, true); return tonumber(string.sub(v, 1, i - 1)), tonumber(string.sub(v, i + 1)) end
+-- The sequence is behind an id a node saw: Redis lost acknowledged writes (a failover, or a restart
+-- from an AOF missing its last second). Under a new epoch the sequence jumps well past anything
+-- issued before, so no id is given twice, and an "l" entry tells every node to reload.
+local function lost(floor, epoch)
+  if tonumber(redis.call('GET', 'rc:seq') or '0') >= floor then return false end
+  local to = num(floor + ${LOSS_GAP})
+  redis.call('SET', 'rc:epoch', epoch)
+  redis.call('SET', 'rc:seq', to)
+  redis.call('XADD', 'rc:log', to .. '-*', 'k', 'l')
+  return true
+end
 `
 
 /**
  * ARGV: writes (JSON), time ms, dedup bound ms (keys older do not count), rc:log length to keep, the
- * epoch the node follows (a different one: Redis lost its data, and nothing is written until the node reloads).
+ * epoch the node follows (a different one: Redis lost its data, and nothing is written until the node reloads),
+ * the highest id the node saw, and a new epoch to name the data with if Redis lost some of it.
  * Returns JSON {o: outcomes, c: changes, p: last rc:log entry id written}; a change is
  * ["e", id, write index, item index] or ["r", record JSON] or ["x", stream].
  */
 export const APPEND = `${HELPERS}
-if redis.call('GET', 'rc:epoch') ~= ARGV[5] then return cjson.encode({lost = true}) end
+if redis.call('GET', 'rc:epoch') ~= ARGV[5] or lost(tonumber(ARGV[6]), ARGV[7]) then return cjson.encode({lost = true}) end
 local writes = cjson.decode(ARGV[1])
 local now = tonumber(ARGV[2])
 local since = tonumber(ARGV[3])
@@ -130,7 +145,7 @@ if not epoch then
   epoch = ARGV[1]
   redis.call('SET', 'rc:epoch', epoch)
 end
-if tonumber(redis.call('GET', 'rc:seq') or '0') < tonumber(ARGV[2]) then redis.call('SET', 'rc:seq', ARGV[2]) end
+if lost(tonumber(ARGV[2]), ARGV[1]) then epoch = ARGV[1] end
 local last = redis.call('XREVRANGE', 'rc:log', '+', '-', 'COUNT', 1)
 local streams = {}
 local all = redis.call('HGETALL', 'rc:streams')
@@ -185,4 +200,12 @@ end
 local seq = redis.call('GET', 'rc:seq') or '0'
 redis.call('XADD', 'rc:log', 'MAXLEN', '~', logKeep, seq .. '-*', 'k', 'p', 's', stream, 'v', result)
 return result
+`
+
+/** Takes or renews the pruning lease for node ARGV[1] for ARGV[2] ms; 1 when this node holds it. */
+export const LEASE_PRUNER = `
+local holder = redis.call('GET', 'rc:pruner')
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', 'rc:pruner', ARGV[1], 'PX', ARGV[2])
+return 1
 `

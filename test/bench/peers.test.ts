@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { payload } from '../../bench/gen/payload'
+import { PollClient } from '../../bench/gen/poll-client'
+import { SseClient } from '../../bench/gen/sse-client'
+import { Sink, Subscriber } from '../../bench/gen/subscriber'
+import { WsClient } from '../../bench/gen/ws-client'
+import { startRawBun } from '../../bench/servers/raw-bun'
+import { startRingcast } from '../../bench/servers/ringcast'
+import type { Server } from '../../bench/servers/server'
+import { targetOf } from '../../bench/targets/index'
+import type { HttpRequest, Target } from '../../bench/targets/target'
+
+// The raw-Bun peer must speak ringcast's wire wherever the generator reads it, or its figures mean nothing:
+// the same generator clients run against both, and every transport must get every event once, in order, across a resume.
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(5)
+  }
+}
+
+async function send(req: HttpRequest): Promise<number> {
+  const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })
+  await res.arrayBuffer()
+  return res.status
+}
+
+for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', () => startRingcast({ fromSource: false })]] as const) {
+  describe(`generator against ${name}`, () => {
+    let server: Server
+    let target: Target
+    beforeAll(async () => {
+      server = await start()
+      target = targetOf(server.spec)
+    })
+    afterAll(() => server?.stop())
+
+    test('SSE, WebSocket and long-poll subscribers get single and batch publishes once each, in order, across a drop and resume', async () => {
+      const stream = 'peer.wire'
+      let seq = 0
+      const publishOne = () => send(target.publish(stream, payload(0, ++seq, 0)))
+      expect(await publishOne()).toBe(201)
+
+      const sink = new Sink()
+      let live = 0
+      const clients = (['sse', 'ws', 'poll'] as const).map((kind) => {
+        const sub = new Subscriber(kind, [stream], sink)
+        const Client = kind === 'sse' ? SseClient : kind === 'ws' ? WsClient : PollClient
+        return new Client(target, sub, () => live++)
+      })
+      const received = (c: (typeof clients)[number]) => c.sub.trackers.get(0)?.contiguous ?? 0
+      try {
+        for (const c of clients) void c.open()
+        await until(() => live === clients.length, 'all subscribers live')
+        await until(() => clients.every((c) => received(c) === 1), 'the event published before subscribing')
+
+        expect(await publishOne()).toBe(201)
+        expect(await send(target.publishBatch!(stream, [payload(0, ++seq, 0), payload(0, ++seq, 0)]))).toBe(201)
+        await until(() => clients.every((c) => received(c) === seq), 'single and batch publishes')
+
+        for (const c of clients) c.drop()
+        for (let i = 0; i < 3; i++) expect(await publishOne()).toBe(201)
+        await until(() => clients.every((c) => received(c) === seq), 'events published while resuming')
+
+        for (const c of clients) {
+          const t = c.sub.trackers.get(0)!
+          expect({ kind: c.sub.kind, received: t.received, duplicates: t.duplicates, outOfOrder: c.sub.outOfOrder, errors: c.sub.errors })
+            .toEqual({ kind: c.sub.kind, received: seq, duplicates: 0, outOfOrder: 0, errors: 0 })
+        }
+        expect(clients.filter((c) => c.sub.kind !== 'poll').map((c) => c.sub.reconnects)).toEqual([1, 1])
+        expect(sink.controls).toEqual({})
+      } finally {
+        for (const c of clients) c.close()
+      }
+    })
+
+    test('a page read answers at once with the stored envelopes', async () => {
+      expect(await send(target.publishBatch!('peer.page', [payload(1, 1, 0), payload(1, 2, 0)]))).toBe(201)
+      const res = await fetch(target.readPage!('peer.page'))
+      const page = (await res.json()) as { events: { id: number; stream: string; data: { q: number } }[]; next: number }
+      expect(page.events.map((e) => [e.stream, e.data.q])).toEqual([['peer.page', 1], ['peer.page', 2]])
+      expect(page.next).toBe(page.events[1].id)
+    })
+  })
+}
