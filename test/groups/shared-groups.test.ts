@@ -8,12 +8,12 @@ import { DEFAULTS, item } from '../helpers/hub-fixture'
 import { TestRedis } from '../helpers/redis-server'
 
 // Shared groups where the HTTP suites cannot reach: a node that dies between finding a dead letter
-// and settling it, and deliveries whose events are gone.
+// and settling it, deliveries whose events are gone, and Redis going away.
 
 let redis: TestRedis
 const nodes: { hub: Hub; log: RedisLog; store: RedisGroupStore; groups: SharedGroups }[] = []
 beforeAll(async () => {
-  redis = await TestRedis.start({ appendfsync: 'everysec' })
+  redis = await TestRedis.start()
 })
 afterAll(() => redis?.stop())
 afterEach(async () => {
@@ -80,4 +80,20 @@ test('a released delivery whose stream was deleted is settled as a gap, not hand
   await n.hub.delete('lost.1')
   expect((await n.groups.claim('lost', 'w', 2, 0)).map((d) => [d.event.id, d.attempt])).toEqual([[kept, 2]])
   expect(await n.groups.view('lost')).toMatchObject({ pending: 1, counters: { gaps: 1, lastGap: { after: gone - 1, firstId: gone + 1 } } })
+})
+
+test('Redis away: group operations fail at once with unavailable; once it is back the lease is still there', async () => {
+  const n = await node()
+  await n.groups.put('away', { streams: ['away.*'] })
+  const [id] = (await n.hub.publish('away.1', [item(1)])).map(idOf)
+  expect((await n.groups.claim('away', 'w', 1, 0)).map((d) => d.event.id)).toEqual([id])
+  await redis.kill()
+  const asked = performance.now()
+  await expect(n.groups.ack('away', 'w', [id])).rejects.toMatchObject({ code: 'unavailable' })
+  await expect(n.groups.claim('away', 'w', 1, 0)).rejects.toMatchObject({ code: 'unavailable' })
+  expect(performance.now() - asked).toBeLessThan(1000)
+  await redis.restart()
+  let acked: number[] = []
+  await until(async () => (acked = (await n.groups.ack('away', 'w', [id]).catch(() => ({ ok: [] }))).ok).length > 0, 'an ack once Redis is back', 10_000)
+  expect(acked).toEqual([id])
 })

@@ -6,8 +6,10 @@ import type { Hub } from '../../core/hub'
 import type { Claimed, PushHandle } from '../consumer-groups'
 import type { GroupConfig } from '../group-log'
 import type { HandedOut, SettleOp, SharedGroupStore, StoredGroup, Upkeep } from './group-store'
+import { Pusher, type Waiter } from './node-consumers'
 import { type Ahead, ReadAhead } from './read-ahead'
 import { UnreadCount } from './unread'
+import { UpkeepTimer } from './upkeep-timer'
 
 /** What a group's keeper on this node shares with the others. */
 export interface SharedContext {
@@ -31,39 +33,10 @@ interface Offer extends Ahead {
   from: number
 }
 
-interface Waiter {
-  readonly consumer: string
-  readonly max: number
-  isTaking: boolean
-  isLeaving: boolean
-  done(deliveries: Claimed[]): void
-}
-
-/** A WebSocket consumer on this node: what it holds (id → attempt) is its used credit. */
-class Pusher implements PushHandle {
-  readonly held = new Map<number, number>()
-  isClosed = false
-  constructor(
-    readonly consumer: string,
-    readonly max: number,
-    readonly send: (d: Claimed) => void,
-    readonly ended: () => void,
-    private readonly onClose: (p: Pusher) => void,
-  ) {}
-
-  close(): void {
-    if (this.isClosed) return
-    this.isClosed = true
-    this.onClose(this)
-  }
-}
-
 // Claim rounds when other nodes keep moving the cursor; after that the claim answers with what it has.
 const MAX_ROUNDS = 6
 // Under ordering "stream" a claim proposes this many more events than it may hand out (they wait behind their streams).
 const ORDERED_EXTRA = 32
-// Ticks of one group on one node are at least this far apart.
-const MIN_TICK_MS = 20
 
 /**
  * One shared group as this node keeps it: its config, the page of events it proposes, its waiting
@@ -95,12 +68,7 @@ export class SharedGroup {
   /** Something changed elsewhere (a signal, a tick): push consumers' held lists are checked against the store. */
   private isUnsure = false
   private isDetached = false
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private timerAtMs = Number.POSITIVE_INFINITY
-  private lastCheckMs = Date.now()
-  private lastTickMs = 0
-  /** The store's clock minus this node's. */
-  private offsetMs = 0
+  private readonly timer = new UpkeepTimer(() => void this.tick())
 
   constructor(
     readonly name: string,
@@ -119,7 +87,7 @@ export class SharedGroup {
       end: () => {},
     }
     this.feed = context.hub.subscribe(new Selector([this.filter]), this.waker)
-    this.arm(null)
+    this.timer.lookIn(this.ackTimeoutMs, this.ackTimeoutMs)
   }
 
   /** The stored config changed (same incarnation): read and wake on what it says now. */
@@ -141,13 +109,13 @@ export class SharedGroup {
       this.isUnsure = true
       this.mayHaveReady = true
     }
-    if (this.waiters.length > 0 || (this.pushers.length > 0 && (isSignal || this.hasCredit))) this.schedule()
+    if (this.waiters.length > 0 || this.pushers.some((p) => isSignal || p.hasCredit)) this.schedule()
   }
 
   /** Lets everything go: timer, subscription, waiting claims (answered empty), push consumers (ended). */
   detach(): void {
     this.isDetached = true
-    clearTimeout(this.timer)
+    this.timer.stop()
     this.context.hub.unsubscribe(this.feed, this.waker)
     for (const w of this.waiters.splice(0)) w.done([])
     for (const p of this.pushers.splice(0)) {
@@ -158,7 +126,7 @@ export class SharedGroup {
 
   /** At shutdown: push consumers' leases come back, long-polls answer empty, the timer stops. */
   async stop(): Promise<void> {
-    clearTimeout(this.timer)
+    this.timer.stop()
     for (const w of this.waiters.splice(0)) w.done([])
     await Promise.all([...this.pushers].map((p) => this.release(p)))
     this.context.hub.unsubscribe(this.feed, this.waker)
@@ -220,8 +188,8 @@ export class SharedGroup {
     return this.config.ordering === 'stream'
   }
 
-  private get hasCredit(): boolean {
-    return this.pushers.some((p) => p.held.size < p.max)
+  private get ackTimeoutMs(): number {
+    return this.config.ackTimeoutSec * 1000
   }
 
   private missing(): RingcastError {
@@ -353,7 +321,7 @@ export class SharedGroup {
     this.isUnsure = false
     // All at once (their claims go out back to back), starting with a different one each time.
     const first = this.pushers.length > 0 ? this.context.nextRotation() % this.pushers.length : 0
-    const turn = [...this.pushers.slice(first), ...this.pushers.slice(0, first)].filter((p) => isChecked || p.held.size < p.max)
+    const turn = [...this.pushers.slice(first), ...this.pushers.slice(0, first)].filter((p) => isChecked || p.hasCredit)
     await Promise.all(
       turn.map(async (p) => {
         for (const d of await this.take(p.consumer, p.max, p, true, isChecked)) p.send(d)
@@ -379,31 +347,12 @@ export class SharedGroup {
 
   /** After a store operation: its clock, the next time to look, and the letters of what it found dead. */
   private upkept(u: Upkeep): Promise<void> {
-    this.offsetMs = u.nowMs - Date.now()
-    this.lastCheckMs = Date.now()
-    this.arm(u.nextDueMs)
+    this.timer.looked(u.nowMs, u.nextDueMs, this.ackTimeoutMs)
     return u.dead.length > 0 ? this.context.bury(this, u.dead) : Promise.resolve()
   }
 
-  /**
-   * The timer: at the next due time the store reported, and at the latest one ackTimeout after the last
-   * look (a lease another node hands out after that look cannot come due before then).
-   */
-  private arm(nextDueMs: number | null): void {
-    if (this.isStopped) return
-    const recheck = this.lastCheckMs + this.config.ackTimeoutSec * 1000
-    const due = nextDueMs === null ? recheck : Math.min(nextDueMs - this.offsetMs, recheck)
-    const at = Math.max(due, this.lastTickMs + MIN_TICK_MS)
-    if (this.timer !== undefined && this.timerAtMs <= at) return
-    clearTimeout(this.timer)
-    this.timerAtMs = at
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - Date.now()) + 1)
-  }
-
+  /** Expires due leases, takes over dead letters no node finished, and wakes what waits here. */
   private async tick(): Promise<void> {
-    this.timer = undefined
-    this.timerAtMs = Number.POSITIVE_INFINITY
-    this.lastTickMs = Date.now()
     if (this.isStopped) return
     try {
       const u = await this.context.store.tick(this.name)
@@ -412,7 +361,7 @@ export class SharedGroup {
       this.wake(true)
     } catch (error) {
       this.context.onError('group upkeep failed; retrying in 1 s', error)
-      this.arm(Date.now() + this.offsetMs + 1000)
+      this.timer.lookIn(1000, this.ackTimeoutMs)
     }
   }
 }

@@ -20,14 +20,18 @@ export class SharedGroups implements ConsumerGroups {
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly deadLetters: DeadLetters<SharedGroup, Letter>
   private readonly context: SharedContext
+  private readonly onError: (message: string, error: unknown) => void
   private isStopped = false
   private rotation = 0
 
   constructor(
     private readonly hub: Hub,
     private readonly store: SharedGroupStore,
-    private readonly onError: (message: string, error: unknown) => void = () => {},
+    report: (message: string, error: unknown) => void = () => {},
   ) {
+    // Redis being away is logged once by the node; background group work only tries again.
+    const onError = (message: string, error: unknown) => void ((error as RingcastError)?.code !== 'unavailable' && report(message, error))
+    this.onError = onError
     this.deadLetters = new DeadLetters<SharedGroup, Letter>(
       hub,
       {

@@ -92,7 +92,7 @@ local function hand(r, consumer, isNew)
   return out(r)
 end
 
--- Dead (from a held lease): the finding node publishes the letter, then BURIED settles it; past BURY_MS another node may.
+-- Dead (from a held lease): the finding node publishes the letter, then DROP settles it; past BURY_MS another node may.
 local function kill(r)
   r.dead = true
   save(r)

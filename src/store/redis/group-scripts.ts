@@ -142,40 +142,29 @@ end
 return upkeep({})
 `
 
-/** The dead letters are in dlq.G: ARGV[4] the group's createdMs (another incarnation settles nothing), [5…] ids. */
-export const BURIED = `${GROUP_LUA}
+/**
+ * Settles deliveries without an ack. ARGV[4] the group's createdMs (another incarnation settles nothing), [5] why:
+ * `buried` (their dead letters are in dlq.G; only dead ones go) or `lost` (their events are gone: one gap), [6…] ids in id order.
+ */
+export const DROP = `${GROUP_LUA}
 if not load() or meta.createdMs ~= ARGV[4] then return 0 end
+local isBuried = ARGV[5] == 'buried'
 local n = 0
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   local r = get(ARGV[i])
-  if r and r.dead then
+  if r and (r.dead or not isBuried) then
     remove(r)
     n = n + 1
   end
 end
 flush()
 if n > 0 then
-  redis.call('HINCRBY', K, 'deadLetters', n)
-  if meta.ordered then signal('g:' .. G) end
-end
-return n
-`
-
-/** The events of these deliveries are gone: ARGV[4] createdMs, [5…] ids in id order; settled, and counted as one gap. */
-export const FORGET = `${GROUP_LUA}
-if not load() or meta.createdMs ~= ARGV[4] then return 0 end
-local n = 0
-for i = 5, #ARGV do
-  local r = get(ARGV[i])
-  if r then
-    remove(r)
-    n = n + 1
+  if isBuried then
+    redis.call('HINCRBY', K, 'deadLetters', n)
+  else
+    redis.call('HINCRBY', K, 'gaps', 1)
+    redis.call('HSET', K, 'gapAfter', num(tonumber(ARGV[6]) - 1), 'gapFirst', num(tonumber(ARGV[#ARGV]) + 1), 'gapMs', num(now))
   end
-end
-flush()
-if n > 0 then
-  redis.call('HINCRBY', K, 'gaps', 1)
-  redis.call('HSET', K, 'gapAfter', num(tonumber(ARGV[5]) - 1), 'gapFirst', num(tonumber(ARGV[#ARGV]) + 1), 'gapMs', num(now))
   if meta.ordered then signal('g:' .. G) end
 end
 return n

@@ -4,7 +4,7 @@ import type { ClaimOutcome, ClaimRequest, GroupPut, HandedOut, PutOutcome, Settl
 import { FORGET_MS } from '../../groups/group-stats'
 import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
 import { DELETE, PUT, STATS } from './group-admin-scripts'
-import { BURIED, CLAIM, FORGET, RELEASE, SETTLE, TICK } from './group-scripts'
+import { CLAIM, DROP, RELEASE, SETTLE, TICK } from './group-scripts'
 
 export interface RedisGroupStoreOptions {
   url: string
@@ -82,11 +82,11 @@ export class RedisGroupStore implements SharedGroupStore {
   }
 
   async buried(name: string, createdMs: number, ids: readonly number[]): Promise<void> {
-    await this.call(() => this.scripts.run(BURIED, [...this.common(name), String(createdMs), ...ids.map(String)]))
+    await this.drop(name, createdMs, 'buried', ids)
   }
 
   async forget(name: string, createdMs: number, ids: readonly number[]): Promise<void> {
-    await this.call(() => this.scripts.run(FORGET, [...this.common(name), String(createdMs), ...[...ids].sort((a, b) => a - b).map(String)]))
+    await this.drop(name, createdMs, 'lost', ids)
   }
 
   async stats(name: string): Promise<StoredStats | null> {
@@ -110,6 +110,10 @@ export class RedisGroupStore implements SharedGroupStore {
 
   async close(): Promise<void> {
     this.client.close()
+  }
+
+  private async drop(name: string, createdMs: number, why: 'buried' | 'lost', ids: readonly number[]): Promise<void> {
+    await this.call(() => this.scripts.run(DROP, [...this.common(name), String(createdMs), why, ...[...ids].sort((a, b) => a - b).map(String)]))
   }
 
   private common(name: string): string[] {
