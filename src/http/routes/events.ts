@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import { RingcastError } from '../../core/errors'
 import { streamNameProblem } from '../../core/pattern'
 import type { PollPage as Page } from '../../transports/poll'
 import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
@@ -16,7 +17,7 @@ const SSE_DOC =
   'Control events: `gap` `{after, firstId}` when retention removed part of the requested history; `reset` `{after, lastId}` for a position never issued; `end` when the stream closes (then the response ends). ' +
   'A closed stream with nothing left to replay answers 204, which stops EventSource. ' +
   'With `Accept: application/x-ndjson`: export of every retained event after `after`, one envelope per line. ' +
-  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls.'
+  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls; `before=ID` pages backwards (the `limit` events before ID, oldest first).'
 
 /** One stream (`stream` from the path, not yet checked) or, with null, the streams and patterns of `?stream=`. */
 async function respond(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
@@ -28,6 +29,7 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
   d.auth.requireSubscribe(grants, filter.patterns)
   const accept = request.headers.get('accept') ?? ''
   if (accept.includes('text/event-stream')) {
+    refuseBefore(q, 'an SSE subscription')
     const position = positionOf(request.headers.get('last-event-id'), q.after)
     keepOpen(server, request)
     return d.sse.open({
@@ -42,12 +44,18 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
     })
   }
   if (accept.includes('application/x-ndjson')) {
+    refuseBefore(q, 'an export')
     return new Response(d.poll.export(filter, q.after ?? 0), { headers: { 'Content-Type': 'application/x-ndjson' } })
+  }
+  if (q.before !== undefined) {
+    const clash = q.after !== undefined ? 'after' : q.since !== undefined ? 'since' : q.wait ? 'wait' : null
+    if (clash) throw new RingcastError('invalid_request', `before cannot be combined with ${clash}.`, 'before pages backwards from an id; after and since page forwards and wait waits for new events: give one of them.')
   }
   if (q.wait) keepOpen(server, request)
   const page = await d.poll.page({
     filter,
     after: q.after ?? null,
+    before: q.before ?? null,
     sinceMs: sinceOf(q.since),
     limit: q.limit ?? 100,
     waitMs: (q.wait ?? 0) * 1000,
@@ -56,6 +64,11 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
     signal: () => request.signal,
   })
   return new Response(pageJson(page), { headers: { 'Content-Type': 'application/json' } })
+}
+
+/** `before` pages a poll backwards; streams and exports move forwards only. */
+function refuseBefore(q: { before?: number }, what: string): void {
+  if (q.before !== undefined) throw new RingcastError('invalid_request', `before pages a poll; it does not apply to ${what}.`, 'Poll with before (Accept: application/json); subscribe or export with after.')
 }
 
 /** The page as JSON, splicing in each event's encoded envelope. */
