@@ -21,6 +21,7 @@ const polling = {
 const sse = {
   heartbeat: T.Optional(T.Integer({ minimum: 1, maximum: 300, description: 'Seconds between SSE heartbeat comments (default --heartbeat).' })),
   slow: T.Optional(T.Union([T.Literal('close'), T.Literal('drop')], { description: 'Slow-consumer policy: close (default; resume by id) or drop (skip ahead and get a gap).' })),
+  timeout: T.Optional(T.Integer({ minimum: 1, maximum: 86_400, description: 'End the SSE subscription with `event: end` `{"reason":"timeout"}` once it has received no event for this many seconds (at most --idle-timeout when the server sets one).' })),
 }
 
 const auth = {

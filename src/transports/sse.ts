@@ -20,6 +20,8 @@ export interface SseRequest {
   position: number | null
   heartbeatMs: number
   slow: 'close' | 'drop'
+  /** Ends the subscription once it has received no event for this long; null never. */
+  idleTimeoutMs: number | null
   remote: string
   client: string
   /** When the subscriber's token expires (epoch ms). */
@@ -99,6 +101,7 @@ class SseSession implements FollowSink, Connection {
   private finished: (() => void) | undefined
   private aborted: (() => void) | undefined
   private onDrained: (() => void) | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly owner: SseTransport,
@@ -128,6 +131,7 @@ class SseSession implements FollowSink, Connection {
     })
     controller.write(`retry: ${this.owner.options.retryMs}\n: ringcast\n\n`)
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, true)
+    if (this.request.idleTimeoutMs !== null) this.idleTimer = setTimeout(() => this.checkIdle(), this.request.idleTimeoutMs)
     this.subscription = this.owner.hub.follow(this.request.filter, this.request.position, this)
     await done
   }
@@ -192,10 +196,23 @@ class SseSession implements FollowSink, Connection {
     this.isDisposed = true
     this.subscription?.close()
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, false)
+    clearTimeout(this.idleTimer)
     this.owner.connections.remove(this)
     this.queue = []
     this.queuedBytes = 0
     this.finished?.()
+  }
+
+  /** Ends the subscription if no event came for the idle timeout; otherwise looks again when it would be up. */
+  private checkIdle(): void {
+    const idleMs = Date.now() - (this.lastEventAt ?? this.connectedAt)
+    const timeoutMs = this.request.idleTimeoutMs!
+    if (idleMs < timeoutMs) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), timeoutMs - idleMs)
+      return
+    }
+    this.send(sseControl('end', { reason: 'timeout' }), this.lastId, 0)
+    this.close('idle timeout')
   }
 
   private send(bytes: Uint8Array, lastId: number, count: number): void {

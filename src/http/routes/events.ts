@@ -17,7 +17,8 @@ const SSE_DOC =
   'Control events: `gap` `{after, firstId}` when retention removed part of the requested history; `reset` `{after, lastId}` for a position never issued; `end` when the stream closes (then the response ends). ' +
   'A closed stream with nothing left to replay answers 204, which stops EventSource. ' +
   'With `Accept: application/x-ndjson`: export of every retained event after `after`, one envelope per line. ' +
-  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls; `before=ID` pages backwards (the `limit` events before ID, oldest first).'
+  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls; `before=ID` pages backwards (the `limit` events before ID, oldest first). ' +
+  '`timeout` ends an SSE subscription that received no event for that many seconds with `event: end` `{"reason":"timeout"}`.'
 
 /** One stream (`stream` from the path, not yet checked) or, with null, the streams and patterns of `?stream=`. */
 async function respond(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
@@ -31,12 +32,14 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
   if (accept.includes('text/event-stream')) {
     refuseBefore(q, 'an SSE subscription')
     const position = positionOf(request.headers.get('last-event-id'), q.after)
+    const idleTimeout = Math.min(q.timeout ?? Infinity, d.config.idleTimeout ?? Infinity)
     keepOpen(server, request)
     return d.sse.open({
       filter,
       position,
       heartbeatMs: (q.heartbeat ?? d.config.heartbeat) * 1000,
       slow: q.slow ?? 'close',
+      idleTimeoutMs: idleTimeout === Infinity ? null : idleTimeout * 1000,
       remote: caller.remote,
       client: caller.client,
       expiresAtMs: grants.expiresAtMs,
