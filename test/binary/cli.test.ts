@@ -40,6 +40,7 @@ describe('invalid settings stop start-up with one line naming the setting', () =
     { name: 'RINGCAST_PORT=-1', args: [], env: { RINGCAST_PORT: '-1' }, names: /RINGCAST_PORT/ },
     { name: '--idle-timeout 0', args: ['--idle-timeout', '0'], names: /--idle-timeout/ },
     { name: 'RINGCAST_IDLE_TIMEOUT=soon', args: [], env: { RINGCAST_IDLE_TIMEOUT: 'soon' }, names: /RINGCAST_IDLE_TIMEOUT/ },
+    { name: '--compression gzip', args: ['--compression', 'gzip'], names: /--compression/ },
   ]
   for (const c of cases) {
     test(c.name, async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { gunzipSync } from 'node:zlib'
 import { type BinaryServer, post, requireBinary, startBinary } from '../helpers/binary'
 import { RawSseClient } from '../helpers/raw-clients'
 
@@ -46,6 +47,13 @@ describe('?timeout=SECONDS', () => {
       sse.destroy()
     }
   }, 10_000)
+
+  test('a gzip response that times out ends as a complete gzip member', async () => {
+    const sse = await RawSseClient.open(server.port, '/v1/streams/idle.gz/events?timeout=1', { 'Accept-Encoding': 'gzip' })
+    await sse.ended(5000)
+    expect(sse.gzipError).toBeUndefined()
+    expect(gunzipSync(Buffer.concat(sse.compressed)).toString()).toEndWith(TIMEOUT_END)
+  })
 
   test('a timeout that is not a whole number of seconds from 1 to 86400 is a 400 naming it', async () => {
     for (const value of ['0', '86401', 'soon', '1.5']) {
