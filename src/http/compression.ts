@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
-import { MIN_COMPRESS_BYTES } from '../transports/wire'
 import { brotliCompressSync, constants, createBrotliCompress, createGzip, createZstdCompress, gzipSync, zstdCompressSync } from 'node:zlib'
+import { MIN_COMPRESS_BYTES } from '../transports/wire'
 
 /** A content coding the server writes. */
 export type Encoding = 'zstd' | 'br' | 'gzip'
