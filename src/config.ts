@@ -50,6 +50,8 @@ export const SETTINGS = {
   logLevel: { schema: T.Union(['debug', 'info', 'warn', 'error'].map((l) => T.Literal(l))), default: 'info', help: 'debug adds one line per request and per connection' },
   logFormat: { schema: T.Union([T.Literal('text'), T.Literal('json')]), default: 'text', help: 'json: one JSON object per log line' },
   logEvents: { schema: T.Boolean(), default: false, help: 'mirror every published event to stdout as an [events] line' },
+  compression: { schema: T.Union([T.Literal('http'), T.Literal('all'), T.Literal('off')]), default: 'http', help: 'http: compress SSE (gzip), polling pages and exports (zstd, br, gzip) for clients that accept it; all: WebSocket permessage-deflate too (CPU per socket); off: nothing' },
+  idleTimeout: int(1, 86_400, 'end an SSE subscription that has received no event for this many seconds (off by default; ?timeout= per subscription)'),
 } satisfies Record<string, Setting>
 
 type SettingName = keyof typeof SETTINGS
@@ -96,6 +98,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   logFormat: 'text' | 'json'
   logEvents: boolean
+  compression: 'http' | 'all' | 'off'
+  idleTimeout?: number
   tlsCert?: string
   tlsKey?: string
   /** Whether --host was given (with no auth key the server only binds loopback unless it was). */

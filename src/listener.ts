@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
 import type { Server as BunServer } from 'bun'
+import { MIN_COMPRESS_BYTES } from './transports/wire'
 
 /** Certificate and key as PEM text, read from the --tls-cert / --tls-key files. */
 export interface TlsFiles {
@@ -45,10 +46,11 @@ export class Listener {
     return this.current.port!
   }
 
-  /** Publishes a WebSocket frame to a topic on every server that still holds sockets. */
+  /** Publishes a WebSocket frame to a topic on every server that still holds sockets (deflated for those that asked, when large enough). */
   publish(topic: string, frame: string): number {
-    let sent = this.current.publish(topic, frame)
-    for (const server of this.retiring) sent += server.publish(topic, frame)
+    const compress = frame.length >= MIN_COMPRESS_BYTES
+    let sent = this.current.publish(topic, frame, compress)
+    for (const server of this.retiring) sent += server.publish(topic, frame, compress)
     return sent
   }
 

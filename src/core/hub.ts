@@ -175,9 +175,9 @@ export class Hub {
     return this.reader.read(filter, afterId, limit)
   }
 
-  /** The newest `limit` matching events, oldest first. */
-  tail(filter: Filter, limit: number): Promise<Event[]> {
-    return this.reader.tail(filter, limit)
+  /** The newest `limit` matching events (with id < `beforeId` when given), oldest first. */
+  tail(filter: Filter, limit: number, beforeId?: number): Promise<Event[]> {
+    return this.reader.tail(filter, limit, beforeId)
   }
 
   /** A position just before the first matching event at or after `timeMs`. */

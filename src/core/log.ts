@@ -100,8 +100,8 @@ export interface EventLog {
   append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended>
   /** Events of these streams with id > afterId, oldest first. */
   read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]>
-  /** The newest `limit` events of these streams, oldest first. */
-  tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]>
+  /** The newest `limit` events of these streams (with id < `beforeId` when given), oldest first. */
+  tail(streams: readonly string[], limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]>
   /** Id of the first event of these streams at or after `timeMs`, minus one: a position to read from (the last id when none). */
   positionAt(streams: readonly string[], timeMs: number): Promise<number>
   /** The stored events of one stream with these ids (those retention kept), in id order. */

@@ -67,21 +67,24 @@ export class Reader {
     return result
   }
 
-  /** The newest `limit` matching events, oldest first. */
-  async tail(filter: Filter, limit: number): Promise<Event[]> {
+  /** The newest `limit` matching events (with id < `beforeId` when given), oldest first. */
+  async tail(filter: Filter, limit: number, beforeId?: number): Promise<Event[]> {
     const states = this.streams.matching(filter.patterns)
     const where = rowFilter(filter)
+    const below = beforeId ?? Number.POSITIVE_INFINITY
     const fromLog: string[] = []
     let candidates: Event[] = []
     for (const state of states) {
-      const isWhole = state.ring && (state.ring.floor <= state.record.prunedThrough || (!where && state.ring.size >= limit))
+      // Without type or correlation filters every event of the ring matches: its newest are the answer when there are enough.
+      const newest = !where && state.ring ? state.ring.before(below, limit) : undefined
+      const isWhole = state.ring && (state.ring.floor <= state.record.prunedThrough || (newest !== undefined && newest.length >= limit))
       const ring = state.record.ephemeral || isWhole ? await this.ringFor(state) : undefined
-      // Without type or correlation filters every event of the ring matches: take only the newest.
-      if (ring) candidates = candidates.concat(where ? ring.tail(Infinity).filter((e) => filter.matches(e)) : ring.tail(limit))
-      else fromLog.push(state.name)
+      if (!ring) fromLog.push(state.name)
+      else if (where) candidates = candidates.concat(ring.before(below, Infinity).filter((e) => filter.matches(e)))
+      else candidates = candidates.concat(newest ?? ring.before(below, limit))
     }
     const applied = this.applied()
-    for (const row of await this.log.tail(fromLog, limit, where)) if (row.id <= applied) candidates.push(eventFromRow(row))
+    for (const row of await this.log.tail(fromLog, limit, where, beforeId)) if (row.id <= applied) candidates.push(eventFromRow(row))
     candidates.sort((a, b) => a.id - b.id)
     return candidates.slice(-limit)
   }

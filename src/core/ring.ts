@@ -73,6 +73,15 @@ export class Ring {
     return out
   }
 
+  /** The newest `n` events with id < beforeId, oldest first. */
+  before(beforeId: number, n: number): Event[] {
+    let end = this.count
+    while (end > 0 && this.at(end - 1).id >= beforeId) end--
+    const out: Event[] = []
+    for (let i = Math.max(0, end - n); i < end; i++) out.push(this.at(i))
+    return out
+  }
+
   /** Drops every event with id <= id (retention pruned them). */
   dropThrough(id: number): void {
     while (this.count > 0 && this.at(0).id <= id) {

@@ -48,6 +48,8 @@ export function createApp(d: AppDeps, version: string) {
       closeOnBackpressureLimit: false,
       maxPayloadLength: d.config.maxPayload,
       idleTimeout: 120,
+      // Bun deflates a frame once per socket, not once per publish: opt-in (--compression all), see README.
+      perMessageDeflate: d.config.compression === 'all',
     },
   })
     .use(accessLog(d.logger, (): RouteList => app.routes))

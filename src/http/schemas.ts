@@ -15,11 +15,13 @@ const polling = {
   since: T.Optional(T.String({ description: 'Start at the first event at or after this ISO 8601 time (polling).' })),
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Page size (polling); above 1000 is a 400.' })),
   wait: T.Optional(T.Integer({ minimum: 0, maximum: 60, description: 'Long-poll: seconds to wait for an event when the page would be empty; above 60 is a 400.' })),
+  before: T.Optional(T.Integer({ minimum: 1, description: 'Page backwards (polling): the `limit` matching events with a smaller id, oldest first, as a UI scrolling back asks; pass the first id of a page to get the one before it. Not with after, since, wait, SSE or export (400).' })),
 }
 
 const sse = {
   heartbeat: T.Optional(T.Integer({ minimum: 1, maximum: 300, description: 'Seconds between SSE heartbeat comments (default --heartbeat).' })),
   slow: T.Optional(T.Union([T.Literal('close'), T.Literal('drop')], { description: 'Slow-consumer policy: close (default; resume by id) or drop (skip ahead and get a gap).' })),
+  timeout: T.Optional(T.Integer({ minimum: 1, maximum: 86_400, description: 'End the SSE subscription with `event: end` `{"reason":"timeout"}` once it has received no event for this many seconds (at most --idle-timeout when the server sets one).' })),
 }
 
 const auth = {

@@ -100,13 +100,14 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     return this.db.query(`SELECT ${ROW} FROM events WHERE ${sql} AND id > ? ORDER BY id LIMIT ?`).all(...params, afterId, limit) as LogRow[]
   }
 
-  async tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]> {
+  async tail(streams: readonly string[], limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]> {
     if (streams.length === 0) return []
     let rows: LogRow[]
-    if (streams.length === 1 && !where) rows = this.tailOne.all(streams[0], limit) as LogRow[]
+    if (streams.length === 1 && !where && beforeId === undefined) rows = this.tailOne.all(streams[0], limit) as LogRow[]
     else {
       const [sql, params] = whereClause(streams, where)
-      rows = this.db.query(`SELECT ${ROW} FROM events WHERE ${sql} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]
+      if (beforeId !== undefined) params.push(beforeId)
+      rows = this.db.query(`SELECT ${ROW} FROM events WHERE ${sql}${beforeId === undefined ? '' : ' AND id < ?'} ORDER BY id DESC LIMIT ?`).all(...params, limit) as LogRow[]
     }
     return rows.reverse()
   }

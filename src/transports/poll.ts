@@ -10,6 +10,8 @@ import { type Connection, type Connections, connectionId } from './connections'
 export interface PollRequest {
   filter: Filter
   after: number | null
+  /** Page backwards instead: the newest `limit` matching events with a smaller id (never waits). */
+  before: number | null
   /** Epoch ms: start at the first event at or after it (when `after` is not given). */
   sinceMs: number | null
   limit: number
@@ -40,6 +42,10 @@ export class PollTransport {
   async page(request: PollRequest): Promise<PollPage> {
     const { hub } = this
     const { filter, limit } = request
+    if (request.before !== null) {
+      const events = await hub.tail(filter, limit, request.before)
+      return this.counted({ events, next: events.length > 0 ? events[events.length - 1].id : Math.min(request.before - 1, hub.lastId), closed: hub.isClosed(filter) })
+    }
     const position = request.after ?? (request.sinceMs !== null ? await hub.positionAt(filter, request.sinceMs) : null)
     let page: PollPage
     if (position === null) {

@@ -6,6 +6,7 @@ import type { FollowSink, Subscription } from '../core/subscription'
 import type { Metrics } from '../metrics'
 import { type Connection, type Connections, connectionId } from './connections'
 import { Heartbeats } from './heartbeats'
+import { ConstantBlocks, GzipStream, plainOf, type SseChunk } from './sse-gzip'
 
 export interface SseOptions {
   /** Bytes a connection may have queued before its slow-consumer policy applies. */
@@ -20,6 +21,10 @@ export interface SseRequest {
   position: number | null
   heartbeatMs: number
   slow: 'close' | 'drop'
+  /** Ends the subscription once it has received no event for this long; null never. */
+  idleTimeoutMs: number | null
+  /** gzip: the response is compressed, each write flushed at once. */
+  encoding: 'gzip' | null
   remote: string
   client: string
   /** When the subscriber's token expires (epoch ms). */
@@ -27,7 +32,10 @@ export interface SseRequest {
   signal: AbortSignal
 }
 
-const HEARTBEAT = new TextEncoder().encode(': hb\n\n')
+const HEARTBEAT = new ConstantBlocks(new TextEncoder().encode(': hb\n\n'))
+// Sent to every subscriber of a stream at once when it closes: compressed once, not once each.
+const END_CLOSED = new ConstantBlocks(sseControl('end', { reason: 'closed' }))
+const END_TIMEOUT = new ConstantBlocks(sseControl('end', { reason: 'timeout' }))
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -39,13 +47,17 @@ export const SSE_HEADERS = {
 /** Server-Sent Events over the hub: replay from a position, then live, in id order, with bounded buffering. */
 export class SseTransport {
   private readonly heartbeats = new Heartbeats<SseSession>()
+  /** The first bytes of every response. */
+  readonly opening: ConstantBlocks
 
   constructor(
     readonly hub: Hub,
     readonly connections: Connections,
     readonly metrics: Metrics,
     readonly options: SseOptions,
-  ) {}
+  ) {
+    this.opening = new ConstantBlocks(new TextEncoder().encode(`retry: ${options.retryMs}\n: ringcast\n\n`))
+  }
 
   /** A streaming response, or 204 when the stream is closed and nothing is left to replay. Throws on limits. */
   async open(request: SseRequest): Promise<Response> {
@@ -63,7 +75,7 @@ export class SseTransport {
     }
     // Bun's direct stream writes straight to the socket and reports backpressure as a pending promise.
     const stream = new ReadableStream(source as unknown as ConstructorParameters<typeof ReadableStream>[0])
-    return new Response(stream, { headers: SSE_HEADERS })
+    return new Response(stream, { headers: request.encoding ? { ...SSE_HEADERS, 'Content-Encoding': request.encoding, Vary: 'Accept-Encoding' } : SSE_HEADERS })
   }
 
   watchHeartbeat(session: SseSession, intervalMs: number, on: boolean): void {
@@ -90,7 +102,7 @@ class SseSession implements FollowSink, Connection {
   private controller: DirectController | undefined
   private subscription: Subscription | undefined
   private isLive = false
-  private queue: { bytes: Uint8Array; lastId: number; count: number }[] = []
+  private queue: Queued[] = []
   private queuedBytes = 0
   private isBlocked = false
   private isDisposed = false
@@ -99,6 +111,8 @@ class SseSession implements FollowSink, Connection {
   private finished: (() => void) | undefined
   private aborted: (() => void) | undefined
   private onDrained: (() => void) | undefined
+  private readonly gzip: GzipStream | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly owner: SseTransport,
@@ -108,6 +122,7 @@ class SseSession implements FollowSink, Connection {
     this.client = request.client
     this.expiresAtMs = request.expiresAtMs
     this.lastId = request.position ?? owner.hub.lastId
+    if (request.encoding === 'gzip') this.gzip = new GzipStream()
   }
 
   patterns(): string[] {
@@ -126,8 +141,10 @@ class SseSession implements FollowSink, Connection {
       // Rejected with no reason: Bun then resets the socket at once and logs nothing.
       this.aborted = () => reject()
     })
-    controller.write(`retry: ${this.owner.options.retryMs}\n: ringcast\n\n`)
+    const { opening } = this.owner
+    controller.write(this.gzip ? this.gzip.encode(opening) : opening.plain)
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, true)
+    if (this.request.idleTimeoutMs !== null) this.idleTimer = setTimeout(() => this.checkIdle(), this.request.idleTimeoutMs)
     this.subscription = this.owner.hub.follow(this.request.filter, this.request.position, this)
     await done
   }
@@ -156,11 +173,11 @@ class SseSession implements FollowSink, Connection {
       this.send(sseControl('gap', { after: this.pendingGap, firstId: batch.events[0].id }), this.lastId, 0)
       this.pendingGap = null
     }
-    this.send(batch.sse, batch.lastId, batch.events.length)
+    this.send(batch, batch.lastId, batch.events.length)
   }
 
   end(): void {
-    this.send(sseControl('end', { reason: 'closed' }), this.lastId, 0)
+    this.send(END_CLOSED, this.lastId, 0)
     this.close('stream closed')
   }
 
@@ -178,6 +195,8 @@ class SseSession implements FollowSink, Connection {
   close(_reason: string): void {
     if (this.isDisposed) return
     const controller = this.controller
+    // What is still queued is dropped: the gzip trailer counts only what went out.
+    if (this.gzip) controller?.write(this.gzip.finish())
     this.dispose()
     try {
       controller?.close()
@@ -192,25 +211,39 @@ class SseSession implements FollowSink, Connection {
     this.isDisposed = true
     this.subscription?.close()
     this.owner.watchHeartbeat(this, this.request.heartbeatMs, false)
+    clearTimeout(this.idleTimer)
     this.owner.connections.remove(this)
     this.queue = []
     this.queuedBytes = 0
     this.finished?.()
   }
 
-  private send(bytes: Uint8Array, lastId: number, count: number): void {
+  /** Ends the subscription if no event came for the idle timeout; otherwise looks again when it would be up. */
+  private checkIdle(): void {
+    const idleMs = Date.now() - (this.lastEventAt ?? this.connectedAt)
+    const timeoutMs = this.request.idleTimeoutMs!
+    if (idleMs < timeoutMs) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), timeoutMs - idleMs)
+      return
+    }
+    this.send(END_TIMEOUT, this.lastId, 0)
+    this.close('idle timeout')
+  }
+
+  private send(chunk: SseChunk, lastId: number, count: number): void {
     if (this.isDisposed || !this.controller) return
     if (this.isBlocked) {
-      this.queue.push({ bytes, lastId, count })
-      this.queuedBytes += bytes.byteLength
+      this.queue.push({ chunk, lastId, count })
+      this.queuedBytes += plainOf(chunk).byteLength
       if (this.queuedBytes > this.owner.options.bufferLimit) this.overflow()
       return
     }
-    this.write(bytes, lastId, count)
+    this.write(chunk, lastId, count)
   }
 
-  private write(bytes: Uint8Array, lastId: number, count: number): void {
-    const written = this.controller!.write(bytes)
+  private write(chunk: SseChunk, lastId: number, count: number): void {
+    // Compressed as it goes out, so the gzip stream holds exactly what was written, whatever a slow consumer's queue dropped.
+    const written = this.controller!.write(this.gzip ? this.gzip.encode(chunk) : plainOf(chunk))
     if (count > 0) {
       this.lastId = lastId
       this.delivered += count
@@ -227,8 +260,8 @@ class SseSession implements FollowSink, Connection {
     this.isBlocked = false
     while (!this.isBlocked && this.queue.length > 0 && !this.isDisposed) {
       const next = this.queue.shift()!
-      this.queuedBytes -= next.bytes.byteLength
-      this.write(next.bytes, next.lastId, next.count)
+      this.queuedBytes -= plainOf(next.chunk).byteLength
+      this.write(next.chunk, next.lastId, next.count)
     }
     if (!this.isBlocked) this.onDrained?.()
   }
@@ -259,4 +292,11 @@ class SseSession implements FollowSink, Connection {
     this.aborted?.()
     this.dispose()
   }
+}
+
+/** What a response has yet to write. */
+interface Queued {
+  chunk: SseChunk
+  lastId: number
+  count: number
 }

@@ -2,6 +2,9 @@ import { type Static, Type as T } from '@sinclair/typebox'
 
 // Wire schemas shared by the HTTP routes (validation and OpenAPI) and the WebSocket protocol.
 
+/** Frames and bodies smaller than this go out uncompressed: compressing them saves less than it costs. */
+export const MIN_COMPRESS_BYTES = 1024
+
 // A `title` on a patterned string is how a refusal names what was expected (src/validation.ts).
 export const StreamName = T.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,15}$', title: 'a stream name (dot-separated tokens of [A-Za-z0-9_-])', examples: ['jobs.42'] })
 export const EventType = T.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$', title: 'an event type (1–128 characters, no spaces)', examples: ['stage_completed'] })

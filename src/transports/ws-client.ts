@@ -4,7 +4,7 @@ import { type Filter, Selector } from '../core/filter'
 import type { FollowSink, Subscription } from '../core/subscription'
 import { type Connection, connectionId } from './connections'
 import type { TopicMember, TopicSink } from './topic-sink'
-import type { WsPublish, WsSubscribe } from './wire'
+import { MIN_COMPRESS_BYTES, type WsPublish, type WsSubscribe } from './wire'
 import type { WsClientContext, WsIdentity, WsSocket } from './ws-context'
 
 /** Close code for a socket that fell past its buffer limit; it should reconnect and resubscribe with `after`. */
@@ -263,7 +263,7 @@ export class WsClient implements Connection, TopicMember {
 
   private send(text: string, events = 0): void {
     if (this.isClosed) return
-    const result = this.socket.send(text)
+    const result = this.socket.send(text, text.length >= MIN_COMPRESS_BYTES)
     if (events > 0) {
       this.ownDelivered += events
       this.ownLastEventAt = Date.now()

@@ -8,7 +8,8 @@ import type { WsPublish } from './wire'
 
 /** The part of Bun's ServerWebSocket the protocol needs. */
 export interface WsSocket {
-  send(data: string): number
+  /** `compress`: deflate it for a socket that negotiated permessage-deflate. */
+  send(data: string, compress?: boolean): number
   close(code?: number, reason?: string): void
   subscribe(topic: string): void
   unsubscribe(topic: string): void

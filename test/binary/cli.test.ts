@@ -38,6 +38,9 @@ describe('invalid settings stop start-up with one line naming the setting', () =
     { name: '--retention-age 0', args: ['--retention-age', '0'], names: /--retention-age/ },
     { name: '--durability fast', args: ['--durability', 'fast'], names: /--durability/ },
     { name: 'RINGCAST_PORT=-1', args: [], env: { RINGCAST_PORT: '-1' }, names: /RINGCAST_PORT/ },
+    { name: '--idle-timeout 0', args: ['--idle-timeout', '0'], names: /--idle-timeout/ },
+    { name: 'RINGCAST_IDLE_TIMEOUT=soon', args: [], env: { RINGCAST_IDLE_TIMEOUT: 'soon' }, names: /RINGCAST_IDLE_TIMEOUT/ },
+    { name: '--compression gzip', args: ['--compression', 'gzip'], names: /--compression/ },
   ]
   for (const c of cases) {
     test(c.name, async () => {

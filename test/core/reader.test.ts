@@ -95,6 +95,28 @@ describe('Reader.tail and positionAt', () => {
     expect(await fx.hub.tail(new Filter(['nothing.here']), 5)).toEqual([])
   })
 
+  test('tail before an id: the newest below it, from the ring when it holds enough of them, else from the log', async () => {
+    fx = await HubFixture.create({ defaults: { ringSize: 3, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: false } })
+    const published = await publishMany(fx.hub, 'tb.1', 8)
+    const filter = new Filter(['tb.1'])
+    expect(ids(await fx.hub.tail(filter, 2, published[7]))).toEqual(published.slice(5, 7))
+    expect(ids(await fx.hub.tail(filter, 3, published[7]))).toEqual(published.slice(4, 7))
+    expect(ids(await fx.hub.tail(filter, 10, published[2]))).toEqual(published.slice(0, 2))
+    expect(ids(await fx.hub.tail(filter, 2, published[7] + 100))).toEqual(published.slice(-2))
+    expect(await fx.hub.tail(filter, 5, published[0])).toEqual([])
+    const r = await fx.hub.publish('tb.2', [item(1, { type: 'a' }), item(2, { type: 'b' }), item(3, { type: 'a' }), item(4, { type: 'b' }), item(5, { type: 'a' })])
+    const [a1, , a3, , a5] = r.map(idOf)
+    expect(ids(await fx.hub.tail(new Filter(['tb.2'], ['a']), 2, a5))).toEqual([a1, a3])
+    expect(ids(await fx.hub.tail(new Filter(['tb.*'], ['a']), 10, a3 + 1))).toEqual([a1, a3])
+  })
+
+  test('tail before an id on an ephemeral stream reads its ring', async () => {
+    fx = await HubFixture.create({ defaults: { ringSize: 4, maxEvents: 10_000, maxAgeSeconds: 604_800, ephemeral: true } })
+    const published = await publishMany(fx.hub, 'te.1', 6)
+    expect(ids(await fx.hub.tail(new Filter(['te.1']), 2, published[5]))).toEqual(published.slice(3, 5))
+    expect(ids(await fx.hub.tail(new Filter(['te.1']), 10, published[5]))).toEqual(published.slice(2, 5))
+  })
+
   test('tail over a pattern merges streams by id', async () => {
     fx = await HubFixture.create()
     const a = await publishMany(fx.hub, 'tp.a', 3)

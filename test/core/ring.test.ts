@@ -94,6 +94,21 @@ describe('Ring', () => {
     })
   })
 
+  describe('before', () => {
+    const ring = filled(4, [1, 3, 5, 7, 9, 11]) // holds 5, 7, 9, 11
+    const rows: [string, number, number, number[]][] = [
+      ['past the last', 99, 2, [9, 11]],
+      ['at an id it holds', 9, 2, [5, 7]],
+      ['between two', 8, 10, [5, 7]],
+      ['at the first', 5, 3, []],
+      ['below the first', 2, 3, []],
+      ['zero of them', 99, 0, []],
+    ]
+    test.each(rows)('%s', (_, beforeId, n, expected) => {
+      expect(ids(ring.before(beforeId, n))).toEqual(expected)
+    })
+  })
+
   test('dropThrough removes events up to the id and raises the floor', () => {
     const ring = filled(8, [2, 4, 6, 8])
     ring.dropThrough(5)

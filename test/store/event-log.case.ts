@@ -133,6 +133,13 @@ export function eventLogCases(name: string, factory: LogFactory): void {
       expect(ids(await log.read(['r.a', 'r.b'], 0, 10, { types: null, correlationId: 'w' }))).toEqual([1, 4])
       expect(ids(await log.tail(['r.a', 'r.b'], 2, null))).toEqual([4, 5])
       expect(ids(await log.tail(['r.a'], 10, { types: ['x'], correlationId: null }))).toEqual([1, 5])
+      // Older pages: the newest below an id, oldest first.
+      expect(ids(await log.tail(['r.a'], 1, null, 5))).toEqual([2])
+      expect(ids(await log.tail(['r.a', 'r.b'], 2, null, 5))).toEqual([3, 4])
+      expect(ids(await log.tail(['r.a', 'r.b'], 10, { types: ['x'], correlationId: null }, 5))).toEqual([1, 3])
+      expect(ids(await log.tail(['r.a', 'r.b'], 10, { types: null, correlationId: 'w' }, 4))).toEqual([1])
+      expect(ids(await log.tail(['r.a', 'r.b'], 10, null, 99))).toEqual([1, 2, 3, 4, 5])
+      expect(await log.tail(['r.a', 'r.b'], 10, null, 1)).toEqual([])
       expect(await log.positionAt(['r.a', 'r.b'], T0 + 1000)).toBe(2)
       expect(await log.positionAt(['r.b'], T0 + 5000)).toBe(5)
       expect(ids(await log.get('r.a', [5, 1, 3]))).toEqual([1, 5])

@@ -1,7 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
+import { RingcastError } from '../../core/errors'
 import { streamNameProblem } from '../../core/pattern'
 import type { PollPage as Page } from '../../transports/poll'
+import { BODY_ENCODINGS, bodyResponse, negotiate, streamResponse } from '../compression'
 import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
 import { filterOf, positionOf, sinceOf, streamOf } from '../params'
 import { queryReader } from '../query'
@@ -16,7 +18,9 @@ const SSE_DOC =
   'Control events: `gap` `{after, firstId}` when retention removed part of the requested history; `reset` `{after, lastId}` for a position never issued; `end` when the stream closes (then the response ends). ' +
   'A closed stream with nothing left to replay answers 204, which stops EventSource. ' +
   'With `Accept: application/x-ndjson`: export of every retained event after `after`, one envelope per line. ' +
-  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls.'
+  'Otherwise JSON polling: `{events, next, closed, gap?, reset?}`; with neither `after` nor `since` the latest `limit` events; `wait` long-polls; `before=ID` pages backwards (the `limit` events before ID, oldest first). ' +
+  '`timeout` ends an SSE subscription that received no event for that many seconds with `event: end` `{"reason":"timeout"}`. ' +
+  'Compression (`Accept-Encoding`): SSE in gzip, flushed with every write; polling pages and exports of 1 KB or more in zstd, br or gzip.'
 
 /** One stream (`stream` from the path, not yet checked) or, with null, the streams and patterns of `?stream=`. */
 async function respond(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
@@ -27,27 +31,41 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
   const { grants } = caller
   d.auth.requireSubscribe(grants, filter.patterns)
   const accept = request.headers.get('accept') ?? ''
+  const isCompressing = d.config.compression !== 'off'
+  const acceptEncoding = isCompressing ? request.headers.get('accept-encoding') : null
+  const vary: Record<string, string> = isCompressing ? { Vary: 'Accept-Encoding' } : {}
   if (accept.includes('text/event-stream')) {
+    refuseBefore(q, 'an SSE subscription')
     const position = positionOf(request.headers.get('last-event-id'), q.after)
+    const idleTimeout = Math.min(q.timeout ?? Infinity, d.config.idleTimeout ?? Infinity)
     keepOpen(server, request)
     return d.sse.open({
       filter,
       position,
       heartbeatMs: (q.heartbeat ?? d.config.heartbeat) * 1000,
       slow: q.slow ?? 'close',
+      idleTimeoutMs: idleTimeout === Infinity ? null : idleTimeout * 1000,
+      encoding: negotiate(acceptEncoding, ['gzip'] as const),
       remote: caller.remote,
       client: caller.client,
       expiresAtMs: grants.expiresAtMs,
       signal: request.signal,
     })
   }
+  const encoding = negotiate(acceptEncoding, BODY_ENCODINGS)
   if (accept.includes('application/x-ndjson')) {
-    return new Response(d.poll.export(filter, q.after ?? 0), { headers: { 'Content-Type': 'application/x-ndjson' } })
+    refuseBefore(q, 'an export')
+    return streamResponse(d.poll.export(filter, q.after ?? 0), encoding, { 'Content-Type': 'application/x-ndjson', ...vary })
+  }
+  if (q.before !== undefined) {
+    const clash = q.after !== undefined ? 'after' : q.since !== undefined ? 'since' : q.wait ? 'wait' : null
+    if (clash) throw new RingcastError('invalid_request', `before cannot be combined with ${clash}.`, 'before pages backwards from an id; after and since page forwards and wait waits for new events: give one of them.')
   }
   if (q.wait) keepOpen(server, request)
   const page = await d.poll.page({
     filter,
     after: q.after ?? null,
+    before: q.before ?? null,
     sinceMs: sinceOf(q.since),
     limit: q.limit ?? 100,
     waitMs: (q.wait ?? 0) * 1000,
@@ -55,7 +73,12 @@ async function respond(d: AppDeps, stream: string | null, request: Request, serv
     expiresAtMs: grants.expiresAtMs,
     signal: () => request.signal,
   })
-  return new Response(pageJson(page), { headers: { 'Content-Type': 'application/json' } })
+  return bodyResponse(pageJson(page), encoding, { 'Content-Type': 'application/json', ...vary })
+}
+
+/** `before` pages a poll backwards; streams and exports move forwards only. */
+function refuseBefore(q: { before?: number }, what: string): void {
+  if (q.before !== undefined) throw new RingcastError('invalid_request', `before pages a poll; it does not apply to ${what}.`, 'Poll with before (Accept: application/json); subscribe or export with after.')
 }
 
 /** The page as JSON, splicing in each event's encoded envelope. */

@@ -79,8 +79,8 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     return merge(pages, limit, (a, b) => a.id - b.id)
   }
 
-  async tail(streams: readonly string[], limit: number, where: RowFilter | null): Promise<LogRow[]> {
-    const pages = await Promise.all(streams.map((s) => this.tailStream(s, limit, where)))
+  async tail(streams: readonly string[], limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]> {
+    const pages = await Promise.all(streams.map((s) => this.tailStream(s, limit, where, beforeId)))
     return merge(pages, limit, (a, b) => b.id - a.id).reverse()
   }
 
@@ -223,9 +223,10 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     }
   }
 
-  private async tailStream(stream: string, limit: number, where: RowFilter | null): Promise<LogRow[]> {
+  /** The newest events of one stream below `beforeId` (all when not given), newest first, at most `limit` matching `where`. */
+  private async tailStream(stream: string, limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]> {
     const out: LogRow[] = []
-    let from = '+'
+    let from = beforeId === undefined ? '+' : `(${beforeId}-0`
     for (;;) {
       const page = (await this.call(() => this.client.send('XREVRANGE', [`rc:s:${stream}`, from, '-', 'COUNT', String(limit)]))) as Entry[]
       for (const entry of page) {
