@@ -86,8 +86,8 @@ export async function startServer(config: Config, logger = new Logger(config.log
   // With --redis, every node works every group through Redis; other nodes' changes arrive as signals.
   const groupStore = config.redis ? new RedisGroupStore({ url: config.redis }) : undefined
   const sharedGroups = groupStore && new SharedGroups(hub, groupStore, groupErrors)
-  const groups: ConsumerGroups = (localGroups ?? sharedGroups)!
-  await (localGroups ?? sharedGroups)!.load()
+  const groups: ConsumerGroups & { load(): Promise<void> } = localGroups ?? sharedGroups!
+  await groups.load()
   hub.hooks.signal = (name) => sharedGroups?.signal(name)
   if (config.logEvents) hub.subscribe(new Selector([new Filter(['**'])]), new EventMirror(config.logFormat))
   const connections = new Connections(config, logger.isEnabled('debug') ? connectionLog(logger) : undefined)

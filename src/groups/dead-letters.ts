@@ -38,6 +38,11 @@ export interface LetterHooks<G, L> {
 // One replay request reads at most this many dead letters; call again for the rest.
 const MAX_REPLAY = 10_000
 
+/**
+ * The dead-letter stream `dlq.{group}`: a normal stream of `dead_letter` events whose data is
+ * `{event, attempts, reason}`. Appends are idempotent (keyed by group incarnation and event id),
+ * so a dead letter re-sent after a crash, or by two nodes, is stored once.
+ */
 export class DeadLetters<G extends LetterGroup, L extends Letter> {
   private readonly inFlight = new Set<Promise<void>>()
   private readonly burying = new WeakSet<L>()

@@ -1,4 +1,3 @@
-import { RingcastError } from '../core/errors'
 import type { Event } from '../core/event'
 import type { Hub } from '../core/hub'
 import { assertPattern } from '../core/pattern'
@@ -8,7 +7,7 @@ import { Delivery, type Settled } from './delivery'
 import { Group } from './group'
 import type { DeliveryRecord, GroupLog } from './group-log'
 import { groupStats } from './group-stats'
-import { assertGroupName, createdConfig, type GroupSpec, updatedConfig } from './live'
+import { assertGroupName, createdConfig, type GroupSpec, refusals, updatedConfig } from './live'
 import { type LiveContext, LiveGroup } from './live-group'
 
 /**
@@ -18,7 +17,7 @@ import { type LiveContext, LiveGroup } from './live-group'
  */
 export class Groups implements ConsumerGroups {
   private readonly live = new Map<string, LiveGroup>()
-  readonly deadLetters: DeadLetters<Group, Delivery>
+  private readonly deadLetters: DeadLetters<Group, Delivery>
   private readonly context: LiveContext
   private isStopped = false
   private rotation = 0
@@ -101,10 +100,10 @@ export class Groups implements ConsumerGroups {
       existing.resubscribe()
       return { group: existing.group, isNew: false }
     }
-    if (!spec.streams || spec.streams.length === 0) throw new RingcastError('bad_request', 'A new group needs streams.', 'Give streams: ["jobs.*"].')
+    if (!spec.streams || spec.streams.length === 0) throw refusals.needsStreams()
     const start = spec.start ?? 'latest'
     const last = this.hub.lastId
-    if (typeof start === 'number' && start > last) throw new RingcastError('bad_request', `start ${start} is after the last id issued (${last}).`, 'Use earliest, latest or an id that was issued.')
+    if (typeof start === 'number' && start > last) throw refusals.startAfterLast(start, last)
     const config = createdConfig({ ...spec, streams: spec.streams, start }, start === 'earliest' ? this.prunedThrough(spec.streams) : 0)
     const cursor = start === 'earliest' ? 0 : start === 'latest' ? last : start
     const group = new Group(name, config, cursor, { acks: 0, redeliveries: 0, deadLetters: 0, gaps: 0, lastGap: null })
@@ -178,8 +177,8 @@ export class Groups implements ConsumerGroups {
 
   private entry(name: string): LiveGroup {
     const live = this.live.get(name)
-    if (!live) throw new RingcastError('not_found', `No group "${name}".`, 'Create it with PUT /v1/groups/{group}.')
-    if (this.isStopped) throw new RingcastError('unavailable', 'The server is shutting down.', 'Retry on the restarted server.')
+    if (!live) throw refusals.noSuchGroup(name)
+    if (this.isStopped) throw refusals.stopping()
     return live
   }
 

@@ -47,6 +47,14 @@ export class Pusher implements PushConsumer {
 export const DEFAULT_ACK_TIMEOUT_SEC = 30
 export const DEFAULT_MAX_DELIVERIES = 5
 
+/** The refusals of group operations, the same in both modes. */
+export const refusals = {
+  noSuchGroup: (name: string) => new RingcastError('not_found', `No group "${name}".`, 'Create it with PUT /v1/groups/{group}.'),
+  needsStreams: () => new RingcastError('bad_request', 'A new group needs streams.', 'Give streams: ["jobs.*"].'),
+  startAfterLast: (start: number, lastId: number) => new RingcastError('bad_request', `start ${start} is after the last id issued (${lastId}).`, 'Use earliest, latest or an id that was issued.'),
+  stopping: () => new RingcastError('unavailable', 'The server is shutting down.', 'Retry on the restarted server.'),
+}
+
 /** Group names are stream-name tokens, and `dlq.{group}` must be a valid stream name. */
 export function assertGroupName(name: string): void {
   const problem = streamNameProblem(name) ?? streamNameProblem(`dlq.${name}`)

@@ -25,6 +25,14 @@ interface Page extends Ahead {
 
 const PAGE = 500
 
+/** The events of these deliveries this node can still read (ring first), by id; those not found were removed. */
+export async function eventsOf(hub: Hub, deliveries: readonly { id: number; stream: string }[], known = new Map<number, Event>()): Promise<Map<number, Event>> {
+  const wanted = new Map<string, number[]>()
+  for (const d of deliveries) if (!known.has(d.id)) wanted.set(d.stream, [...(wanted.get(d.stream) ?? []), d.id])
+  for (const [stream, ids] of wanted) for (const e of await hub.events(stream, ids)) known.set(e.id, e)
+  return known
+}
+
 /**
  * One page of a group's matching events, read from the hub and kept while the group's cursor moves
  * through it (on this node or another). Never reaches past what this node has applied: an event

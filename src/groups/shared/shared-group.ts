@@ -1,13 +1,14 @@
-import { RingcastError } from '../../core/errors'
+import type { RingcastError } from '../../core/errors'
 import type { Event } from '../../core/event'
 import type { Feed, Subscriber } from '../../core/feed'
 import { Filter, Selector } from '../../core/filter'
 import type { Hub } from '../../core/hub'
 import type { Claimed, PushHandle } from '../consumer-groups'
 import type { GroupConfig } from '../group-log'
+import { refusals } from '../live'
 import type { HandedOut, SettleOp, SharedGroupStore, StoredGroup, Upkeep } from './group-store'
 import { Pusher, type Waiter } from './node-consumers'
-import { type Ahead, ReadAhead } from './read-ahead'
+import { type Ahead, eventsOf, ReadAhead } from './read-ahead'
 import { UnreadCount } from './unread'
 import { UpkeepTimer } from './upkeep-timer'
 
@@ -194,7 +195,7 @@ export class SharedGroup {
 
   private missing(): RingcastError {
     this.context.gone(this)
-    return new RingcastError('not_found', `No group "${this.name}".`, 'Create it with PUT /v1/groups/{group}.')
+    return refusals.noSuchGroup(this.name)
   }
 
   /**
@@ -269,10 +270,8 @@ export class SharedGroup {
   }
 
   /** The events of what was handed out: proposed ones are known, released ones are read (ring first). */
-  private async resolve(handed: HandedOut[], known: Map<number, Event>, pusher: Pusher | null): Promise<Claimed[]> {
-    const unknown = new Map<string, number[]>()
-    for (const d of handed) if (!known.has(d.id)) unknown.set(d.stream, [...(unknown.get(d.stream) ?? []), d.id])
-    for (const [stream, ids] of unknown) for (const e of await this.context.hub.events(stream, ids)) known.set(e.id, e)
+  private async resolve(handed: HandedOut[], proposed: Map<number, Event>, pusher: Pusher | null): Promise<Claimed[]> {
+    const known = await eventsOf(this.context.hub, handed, proposed)
     const lost = handed.filter((d) => !known.has(d.id)).map((d) => d.id)
     if (lost.length > 0) {
       // The stream was deleted, or was ephemeral: say so as a gap, and never hand these out again.

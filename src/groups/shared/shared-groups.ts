@@ -1,12 +1,12 @@
-import { RingcastError } from '../../core/errors'
-import type { Event } from '../../core/event'
+import type { RingcastError } from '../../core/errors'
 import type { Hub } from '../../core/hub'
 import { assertPattern } from '../../core/pattern'
 import type { Claimed, ConsumerGroups, GroupView, PushHandle } from '../consumer-groups'
 import { DeadLetters, type Letter, type ReplayResult } from '../dead-letters'
 import type { Settled } from '../delivery'
-import { assertGroupName, createdConfig, type GroupSpec } from '../live'
+import { assertGroupName, createdConfig, type GroupSpec, refusals } from '../live'
 import type { GroupPut, HandedOut, SharedGroupStore, StoredGroup } from './group-store'
+import { eventsOf } from './read-ahead'
 import { type SharedContext, SharedGroup } from './shared-group'
 
 /**
@@ -81,7 +81,7 @@ export class SharedGroups implements ConsumerGroups {
   async view(name: string): Promise<GroupView> {
     const group = await this.entry(name)
     const s = await this.store.stats(name)
-    if (!s) throw this.notFound(name)
+    if (!s) throw refusals.noSuchGroup(name)
     const { config } = s.group
     const unread = await group.unread.count(group, s.group.version, s.cursor, s.read)
     const names = [...new Set([...Object.keys(s.holders), ...Object.keys(s.seen)])].sort()
@@ -120,8 +120,8 @@ export class SharedGroups implements ConsumerGroups {
       put.create = create
     }
     const r = await this.store.put(name, put)
-    if (r.kind === 'missing') throw new RingcastError('bad_request', 'A new group needs streams.', 'Give streams: ["jobs.*"].')
-    if (r.kind === 'start_after_last') throw new RingcastError('bad_request', `start ${spec.start} is after the last id issued (${r.lastId}).`, 'Use earliest, latest or an id that was issued.')
+    if (r.kind === 'missing') throw refusals.needsStreams()
+    if (r.kind === 'start_after_last') throw refusals.startAfterLast(spec.start as number, r.lastId)
     this.adopt(r.group)
     return { view: await this.view(name), isNew: r.isNew }
   }
@@ -173,14 +173,10 @@ export class SharedGroups implements ConsumerGroups {
   }
 
   private async entry(name: string): Promise<SharedGroup> {
-    if (this.isStopped) throw new RingcastError('unavailable', 'The server is shutting down.', 'Retry on the restarted server.')
+    if (this.isStopped) throw refusals.stopping()
     const group = this.live.get(name) ?? (await this.refresh(name))
-    if (!group) throw this.notFound(name)
+    if (!group) throw refusals.noSuchGroup(name)
     return group
-  }
-
-  private notFound(name: string): RingcastError {
-    return new RingcastError('not_found', `No group "${name}".`, 'Create it with PUT /v1/groups/{group}.')
   }
 
   /** Reads one group again, one read at a time per name so two never attach twice. */
@@ -226,10 +222,7 @@ export class SharedGroups implements ConsumerGroups {
   /** Publishes the letters of what the store found dead (events read here, ring first), then settles them. */
   private async bury(group: SharedGroup, dead: readonly HandedOut[]): Promise<void> {
     try {
-      const events = new Map<number, Event>()
-      const byStream = new Map<string, number[]>()
-      for (const d of dead) byStream.set(d.stream, [...(byStream.get(d.stream) ?? []), d.id])
-      for (const [stream, ids] of byStream) for (const e of await this.hub.events(stream, ids)) events.set(e.id, e)
+      const events = await eventsOf(this.hub, dead)
       const lost = dead.filter((d) => !events.has(d.id)).map((d) => d.id)
       if (lost.length > 0) await this.store.forget(group.name, group.config.createdMs, lost)
       const letters = dead.filter((d) => events.has(d.id)).map((d) => ({ id: d.id, event: events.get(d.id)!, attempt: d.attempt, reason: d.reason }))

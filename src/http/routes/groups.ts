@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
-import { RingcastError } from '../../core/errors'
 import type { Claimed, GroupView } from '../../groups/consumer-groups'
+import { refusals } from '../../groups/live'
 import type { Grants } from '../../auth/grants'
 import { type AppDeps, authenticate, authenticateBeforeParse, keepOpen, type ServerLike } from '../deps'
 import { AckBody, ClaimBody, ClaimResult, GroupBody, GroupInfo, GroupParams, NackBody, ReplayBody, ReplayResult, Settled, TermBody } from '../group-schemas'
@@ -102,7 +102,7 @@ export function groupRoutes(d: AppDeps) {
       '/v1/groups/:group',
       async ({ params, set, caller: { grants } }) => {
         admin(grants)
-        if (!(await groups.delete(params.group))) throw new RingcastError('not_found', `No group "${params.group}".`, 'Create it with PUT /v1/groups/{group}.')
+        if (!(await groups.delete(params.group))) throw refusals.noSuchGroup(params.group)
         set.status = 204
       },
       { params: GroupParams, detail: { summary: 'Delete a group, its cursor and its leases', description: 'Its WebSocket consumers get `end`. The stream dlq.{group} stays.' } },
