@@ -13,6 +13,9 @@ const MAX_ERRORS = 1000
 // ringcast evicts a ring 60 s after its stream's last event; its retention pass finds it within a second.
 const RING_IDLE_MS = 60_000
 const EVICTION_SLACK_MS = 60_000
+// Bun's idle GC timer runs every second until the heap has not changed for 30 s, then every 30 s: an idle
+// server is measured once it has been left alone (no scrapes) that long.
+const SETTLE_MS = 40_000
 
 /** N quiet streams of one event each: how long they take to create, then the idle server's CPU and RSS per stream. */
 export const streamsMany: Scenario = {
@@ -40,6 +43,7 @@ export const streamsMany: Scenario = {
     const isEvicted = rings === 0
     if (rings !== null && !isEvicted) result.notes.push(`${rings} rings still in memory ${((performance.now() - idleSince) / 1000).toFixed(0)} s after the last publish`)
 
+    await Bun.sleep(sized(ctx, SETTLE_MS, 0))
     const idleMs = sized(ctx, 20_000, 5_000)
     const cpu0 = usageOf(server.pid).cpuMs, t0 = performance.now()
     await Bun.sleep(idleMs)

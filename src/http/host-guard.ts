@@ -13,6 +13,8 @@ const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
 export class HostGuard {
   private readonly hosts: ReadonlySet<string>
   private readonly isAnyHost: boolean
+  // Host headers seen and whether they are ours: a request asks a map, not a regular expression (bounded).
+  private readonly seen = new Map<string, boolean>()
 
   constructor(
     private readonly isOpen: boolean,
@@ -27,13 +29,22 @@ export class HostGuard {
   check(request: Request): void {
     if (!this.isOpen) return
     const host = request.headers.get('host')
-    if (!this.isAnyHost && (host === null || !this.isServerName(hostnameOf(host)))) {
+    if (!this.isAnyHost && (host === null || !this.isKnownHost(host))) {
       throw new RingcastError('forbidden', `Host "${(host ?? '').slice(0, 80)}" is not a name this server answers for.`, 'An open server answers its IP addresses and loopback names; add other names with --allowed-hosts (a proxy may use --allowed-hosts "*").')
     }
     const origin = request.headers.get('origin')
     if (origin !== null && !isSameOrigin(request) && !this.origins.allows(origin)) {
       throw new RingcastError('forbidden', `A page from ${origin.slice(0, 80)} may not call this open server.`, 'Add the page\'s origin to --cors-origin, or configure a key so every call needs a token.')
     }
+  }
+
+  private isKnownHost(host: string): boolean {
+    let isOurs = this.seen.get(host)
+    if (isOurs === undefined) {
+      if (this.seen.size >= 256) this.seen.clear()
+      this.seen.set(host, (isOurs = this.isServerName(hostnameOf(host))))
+    }
+    return isOurs
   }
 
   private isServerName(name: string): boolean {

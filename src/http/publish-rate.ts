@@ -11,6 +11,11 @@ export class PublishRate {
 
   constructor(private readonly perSecond: number) {}
 
+  /** Whether a limit applies (asking who the client is costs a lookup; without a limit, nobody asks). */
+  get isLimited(): boolean {
+    return this.perSecond > 0
+  }
+
   /** Takes `events` tokens or throws rate_limited with the whole seconds to wait in `retryAfter`. */
   take(client: string, events: number, nowMs = Date.now()): void {
     if (this.perSecond <= 0) return

@@ -28,6 +28,6 @@ export function publishAs(d: Pick<AppDeps, 'auth' | 'publishRate' | 'hub' | 'con
       throw new RingcastError('invalid_body', `${items.length > 1 ? `Event [${i}]: ` : ''}data nests arrays and objects deeper than ${maxDepth} levels.`, 'Flatten the data, or raise --max-depth.')
     }
   })
-  d.publishRate.take(who.client, items.length)
+  if (d.publishRate.isLimited) d.publishRate.take(who.client, items.length)
   return d.hub.publish(stream, items)
 }
