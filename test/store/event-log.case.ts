@@ -146,6 +146,25 @@ export function eventLogCases(name: string, factory: LogFactory): void {
       expect(await log.read([], 0, 10, null)).toEqual([])
     })
 
+    test('a read over many streams of uneven size pages through them all and returns exactly the first rows by id, either way', async () => {
+      const log = await factory.create()
+      await log.open()
+      // One busy stream among many quiet ones, interleaved: a read must not stop at a short page of any of them.
+      const expected: number[] = []
+      for (let round = 0; round < 6; round++) {
+        const a = await log.append([publish('m.busy', items(...Array.from({ length: 40 }, (_, i) => i)), round === 0 ? record('m.busy') : undefined), ...Array.from({ length: 12 }, (_, s) => publish(`m.q${s}`, [{ type: s % 2 ? 'odd' : 'even', data: '1' }], round === 0 ? record(`m.q${s}`) : undefined))], T0, 0)
+        expected.push(...eventIds(a))
+      }
+      const streams = ['m.busy', ...Array.from({ length: 12 }, (_, s) => `m.q${s}`)]
+      expect(ids(await log.read(streams, 0, 100, null))).toEqual(expected.slice(0, 100))
+      expect(ids(await log.read(streams, expected[150], 1000, null))).toEqual(expected.filter((id) => id > expected[150]))
+      expect(ids(await log.tail(streams, 70, null))).toEqual(expected.slice(-70))
+      const odd = await log.read(streams, 0, 20, { types: ['odd'], correlationId: null })
+      expect(odd.every((r) => r.type === 'odd')).toBe(true)
+      expect(odd).toHaveLength(20)
+      expect(ids(odd)).toEqual([...ids(odd)].sort((x, y) => x - y))
+    })
+
     test('prune keeps the newest N and drops what is older than the age bound, never at or above belowId, in batches', async () => {
       let log = await factory.create()
       await log.open()

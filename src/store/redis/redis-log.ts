@@ -4,6 +4,7 @@ import { RingcastError } from '../../core/errors'
 import type { Appended, Catalog, Change, EventLog, FollowHandlers, ItemOutcome, LogHealth, LogRow, Outcome, Prunable, RowFilter, SharedLog, Write } from '../../core/log'
 import { connectRedis, isConnectionError, Scripts, unavailable } from './connection'
 import { changeOf, type Entry, idOf, isLossMark, pruneOf, recordOf, rowOf } from './entries'
+import { type Page, pagedMerge } from './paged-merge'
 import { APPEND, LEASE_PRUNER, PRUNE, SNAPSHOT } from './scripts'
 
 export interface RedisLogOptions {
@@ -75,13 +76,12 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
   }
 
   async read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
-    const pages = await Promise.all(streams.map((s) => this.readStream(s, afterId, limit, where)))
-    return merge(pages, limit, (a, b) => a.id - b.id)
+    return pagedMerge(streams, limit, `${afterId + 1}-0`, (s, from, count) => this.page('XRANGE', s, from, '+', count, where), (a, b) => a.id < b.id)
   }
 
   async tail(streams: readonly string[], limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]> {
-    const pages = await Promise.all(streams.map((s) => this.tailStream(s, limit, where, beforeId)))
-    return merge(pages, limit, (a, b) => b.id - a.id).reverse()
+    const start = beforeId === undefined ? '+' : `(${beforeId}-0`
+    return (await pagedMerge(streams, limit, start, (s, from, count) => this.page('XREVRANGE', s, from, '-', count, where), (a, b) => a.id > b.id)).reverse()
   }
 
   async positionAt(streams: readonly string[], timeMs: number): Promise<number> {
@@ -207,36 +207,16 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     return { kind: 'event', row: { id, stream: write.stream, type: item.type, data: item.data, timeMs, key: item.key ?? null, correlationId: item.correlationId ?? null } }
   }
 
-  /** Events of one stream after `afterId`, at most `limit` matching `where`, reading on past what the filter drops. */
-  private async readStream(stream: string, afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
-    const out: LogRow[] = []
-    let from = `${afterId + 1}-0`
-    for (;;) {
-      const page = (await this.call(() => this.client.send('XRANGE', [`rc:s:${stream}`, from, '+', 'COUNT', String(limit)]))) as Entry[]
-      for (const entry of page) {
-        const row = rowOf(entry, stream)
-        if (matches(row, where)) out.push(row)
-        if (out.length >= limit) return out
-      }
-      if (page.length < limit) return out
-      from = `(${page[page.length - 1][0]}`
+  /** One page of a stream's history from `from` towards `to`, the rows matching `where`. */
+  private async page(command: 'XRANGE' | 'XREVRANGE', stream: string, from: string, to: string, count: number, where: RowFilter | null): Promise<Page> {
+    const entries = (await this.call(() => this.client.send(command, [`rc:s:${stream}`, from, to, 'COUNT', String(count)]))) as Entry[]
+    const rows: LogRow[] = []
+    for (const entry of entries) {
+      const row = rowOf(entry, stream)
+      if (matches(row, where)) rows.push(row)
     }
-  }
-
-  /** The newest events of one stream below `beforeId` (all when not given), newest first, at most `limit` matching `where`. */
-  private async tailStream(stream: string, limit: number, where: RowFilter | null, beforeId?: number): Promise<LogRow[]> {
-    const out: LogRow[] = []
-    let from = beforeId === undefined ? '+' : `(${beforeId}-0`
-    for (;;) {
-      const page = (await this.call(() => this.client.send('XREVRANGE', [`rc:s:${stream}`, from, '-', 'COUNT', String(limit)]))) as Entry[]
-      for (const entry of page) {
-        const row = rowOf(entry, stream)
-        if (matches(row, where)) out.push(row)
-        if (out.length >= limit) return out
-      }
-      if (page.length < limit) return out
-      from = `(${page[page.length - 1][0]}`
-    }
+    const last = entries.at(-1)
+    return { rows, next: last ? `(${last[0]}` : from, isLast: entries.length < count }
   }
 
   /** A command, with Redis being away turned into 503 `unavailable`. */
@@ -254,10 +234,3 @@ function matches(row: LogRow, where: RowFilter | null): boolean {
   if (where.types && !where.types.includes(row.type)) return false
   return where.correlationId === null || row.correlationId === where.correlationId
 }
-
-/** The first `limit` rows of sorted pages, in `order`. */
-function merge(pages: LogRow[][], limit: number, order: (a: LogRow, b: LogRow) => number): LogRow[] {
-  if (pages.length === 1) return pages[0].slice(0, limit)
-  return pages.flat().sort(order).slice(0, limit)
-}
-
