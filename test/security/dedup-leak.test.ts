@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { BinaryServer } from '../helpers/binary'
-import { call as callOn, startSecured, type Tokens } from './support'
+import { describe, expect, test } from 'bun:test'
+import { securedServer } from './support'
 
 // Security review, item 4: a publish-only token read stored events through dedup.
 
-let server: BinaryServer
-let tok: Tokens
-beforeAll(async () => {
-  ;({ server, tok } = await startSecured())
-})
-afterAll(() => server?.dispose())
-const call = (method: string, path: string, token: string | null, body?: unknown, headers?: Record<string, string>) => callOn(server, method, path, token, body, headers)
+const secured = securedServer()
+const { call } = secured
 
 describe('4: a publish-only token does not read stored events through dedup', () => {
   test('a dedup hit answers the id and duplicate: true, and the data only to a token that may subscribe', async () => {
-    const original = await call('POST', '/v1/streams/team.7.ingest/events', tok.admin, { data: { card: '4111-SECRET' } }, { 'Idempotency-Key': 'order-1001' })
+    const original = await call('POST', '/v1/streams/team.7.ingest/events', secured.tok.admin, { data: { card: '4111-SECRET' } }, { 'Idempotency-Key': 'order-1001' })
     expect(original.status).toBe(201)
-    const hit = await call('POST', '/v1/streams/team.7.ingest/events', tok.ingest, { data: 'anything' }, { 'Idempotency-Key': 'order-1001' })
+    const hit = await call('POST', '/v1/streams/team.7.ingest/events', secured.tok.ingest, { data: 'anything' }, { 'Idempotency-Key': 'order-1001' })
     expect(hit.status).toBe(200)
     expect(hit.body).toEqual({ id: original.body.id, stream: 'team.7.ingest', duplicate: true })
-    const readerHit = await call('POST', '/v1/streams/team.7.ingest/events', tok.reader, { data: 'anything' }, { 'Idempotency-Key': 'order-1001' })
+    const readerHit = await call('POST', '/v1/streams/team.7.ingest/events', secured.tok.reader, { data: 'anything' }, { 'Idempotency-Key': 'order-1001' })
     expect(readerHit.body).toMatchObject({ id: original.body.id, data: { card: '4111-SECRET' }, duplicate: true })
   })
 })

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'bun:test'
 import { type BinaryServer, startBinary } from '../helpers/binary'
 import { hsToken } from '../helpers/tokens'
 
@@ -30,4 +31,22 @@ export async function call(server: BinaryServer, method: string, path: string, t
   })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined }
+}
+
+/** For one test file: a secured binary started before its tests and disposed after, with `call` bound to it. */
+export function securedServer(args: string[] = []) {
+  const fixture = { server: undefined as unknown as BinaryServer, tok: undefined as unknown as Tokens }
+  beforeAll(async () => {
+    Object.assign(fixture, await startSecured(args))
+  })
+  afterAll(() => fixture.server?.dispose())
+  return {
+    get server(): BinaryServer {
+      return fixture.server
+    },
+    get tok(): Tokens {
+      return fixture.tok
+    },
+    call: (method: string, path: string, token: string | null, body?: unknown, headers?: Record<string, string>) => call(fixture.server, method, path, token, body, headers),
+  }
 }
