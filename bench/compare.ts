@@ -45,22 +45,22 @@ export const figure = (all: Figure[], row: string, unit: Unit, target: string): 
 export const ratio = (a: number | undefined, b: number | undefined): string =>
   a !== undefined && b !== undefined && b > 0 && a >= 0 ? `${(a / b).toFixed(2)}×` : '-'
 
-/** ringcast next to each peer for every row ringcast ran: latency and server µs per unit, and ringcast ÷ peer (below 1 is better for ringcast). */
-export function peersTable(results: ScenarioResult[], peers: string[]): string {
+/** `own` (ringcast, or a ringcast cluster) next to each peer for every row it ran: latency and server µs per unit, and own ÷ peer (below 1 is better for own). */
+export function peersTable(results: ScenarioResult[], peers: string[], own = 'ringcast'): string {
   if (!peers.length) return ''
   const all = figuresOf(results)
-  const names = ['ringcast', ...peers]
+  const names = [own, ...peers]
   const rows: string[][] = []
   const f = (n: number | undefined, digits: number) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits))
-  for (const own of all.filter((x) => x.target === 'ringcast')) {
-    const of = names.map((t) => figure(all, own.row, own.unit, t))
+  for (const mine of all.filter((x) => x.target === own)) {
+    const of = names.map((t) => figure(all, mine.row, mine.unit, t))
     if (of.slice(1).every((x) => !x)) continue
     rows.push([
-      own.row, own.unit,
-      of.map((x) => f(x?.latencyMs, 1)).join(' / ') + (own.percentile === 'p95' ? '' : ` (${own.percentile})`),
-      ...peers.map((_, i) => ratio(own.latencyMs, of[i + 1]?.latencyMs)),
+      mine.row, mine.unit,
+      of.map((x) => f(x?.latencyMs, 1)).join(' / ') + (mine.percentile === 'p95' ? '' : ` (${mine.percentile})`),
+      ...peers.map((_, i) => ratio(mine.latencyMs, of[i + 1]?.latencyMs)),
       of.map((x) => f(x?.usPer, 1)).join(' / '),
-      ...peers.map((_, i) => ratio(own.usPer, of[i + 1]?.usPer)),
+      ...peers.map((_, i) => ratio(mine.usPer, of[i + 1]?.usPer)),
       [...new Set(of.map((x) => x?.flag).filter(Boolean))].join(' '),
     ])
   }

@@ -17,7 +17,7 @@ const PROBE_MAX = 10
 
 // AOF fsynced every second, as a production Redis behind ringcast would run.
 const redis = process.argv.includes('--redis') ? await TestRedis.start({ appendfsync: 'everysec' }) : undefined
-const server = await startRingcast({ fromSource: process.argv.includes('--source'), args: redis && ['--redis', redis.url] })
+const server = await startRingcast({ fromSource: process.argv.includes('--source'), redis: redis?.url })
 const base = server.spec.base
 const wsBase = base.replace('http', 'ws')
 

@@ -4,6 +4,12 @@ const f = (n: number | undefined, digits = 1): string => (n === undefined || Num
 const k = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n >= 10_000 ? `${Math.round(n / 1000)}k` : String(Math.round(n)))
 const mb = (kb: number | undefined): string => (kb === undefined || Number.isNaN(kb) ? '-' : (kb / 1024).toFixed(0))
 
+/** A difference in ms with its sign, one decimal (never "-0.0"). */
+export function signedMs(n: number): string {
+  const text = n.toFixed(1)
+  return text === '-0.0' || text === '0.0' ? '0.0' : n > 0 ? `+${text}` : text
+}
+
 /** Why a fan-out row's figures may not be the server's own: the generator, both, or other processes used the cores. */
 export function flagOf(r: ScenarioResult): string {
   const g = r.generator
@@ -37,6 +43,15 @@ export function extrasTable(results: ScenarioResult[]): string {
     out.push(table(['storm', 'target', 'caught up', 'all back ms', 'catch-up p50 ms', 'catch-up max ms', 'reconnects', 'lost', 'dup'],
       storm.map((r) => [r.scenario, r.target, `${r.catchUp!.caughtUp}/${r.catchUp!.subscribers}`, f(r.catchUp!.reconnectedMs, 0), f(r.catchUp!.p50Ms, 0), f(r.catchUp!.maxMs, 0),
         String(r.deliveries!.reconnects), String(r.deliveries!.lost), String(r.deliveries!.duplicates)])))
+  }
+  const cross = results.filter((r) => r.crossNode)
+  if (cross.length) {
+    const q = (m: { p50: number; p95: number } | null) => (m ? `${f(m.p50)} / ${f(m.p95)}` : '-')
+    out.push(table(['cross-node (publish on the first node)', 'target', 'same node p50 / p95 ms', 'other nodes p50 / p95 ms', 'other − same p50 ms', 'lost', 'flag'],
+      cross.map((r) => {
+        const { sameMs, otherMs } = r.crossNode!
+        return [r.scenario, r.target, q(sameMs), q(otherMs), otherMs ? signedMs(otherMs.p50 - sameMs.p50) : '-', String(r.deliveries!.lost), flagOf(r)]
+      })))
   }
   const idle = results.filter((r) => r.scenario === 'idle' && r.subscribers)
   if (idle.length) {

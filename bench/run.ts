@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { parseArgs } from './args.ts'
 import { type Check, checks } from './checks.ts'
+import { clusterGoals } from './cluster-goals.ts'
 import { Pool } from './gen/pool.ts'
 import { machine } from './machine.ts'
 import { peersTable } from './compare.ts'
@@ -14,17 +15,20 @@ import { extrasTable, fanoutTable } from './report.ts'
 import type { Ctx } from './scenarios/context.ts'
 import { scenarios } from './scenarios/index.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
+import { hasRedis, startCluster } from './servers/cluster.ts'
 import { startNchan } from './servers/nchan.ts'
 import { startRawBun } from './servers/raw-bun.ts'
 import { startRingcast } from './servers/ringcast.ts'
 import type { Server } from './servers/server.ts'
-import { targetOf } from './targets/index.ts'
+import { nodeTargets, targetOf } from './targets/index.ts'
 
 const args = (() => {
   try { return parseArgs(process.argv.slice(2)) } catch (err) { console.error((err as Error).message); process.exit(2) }
 })()
 const servers: Server[] = []
 let pool: Pool | null = null
+// CI's --quick keeps the cluster path from rotting with two nodes on a few short scenarios.
+const QUICK_CLUSTER_SCENARIOS = ['sse-100', 'ws-100', 'storm', 'cross-node', 'http']
 
 async function shutdown(): Promise<void> {
   pool?.stop()
@@ -34,27 +38,40 @@ async function shutdown(): Promise<void> {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void shutdown().then(() => process.exit(130)) })
 
 async function main(): Promise<number> {
-  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name)) : scenarios.filter((s) => args.isQuick || !s.isLong)
   const unknown = args.scenarios.filter((n) => !scenarios.some((s) => s.name === n))
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(' ')}`)
+  const isQuickCluster = args.isQuick && !args.cluster && !args.target && !args.isPeerOnly
+  if (isQuickCluster && !hasRedis()) console.log('bench: redis-server not installed, so --quick runs no cluster (apt-get install -y redis-server)')
+  const nodes = args.cluster || (isQuickCluster && hasRedis() ? 2 : 0)
 
   if (args.target) {
     const { sse, publish, ws, publishBody, pid } = args.target
     servers.push({ spec: { kind: 'url', base: new URL(sse).origin, sse, publish, ws, publishBody }, pid, description: `external server at ${new URL(sse).origin}`, stop: async () => {} })
   } else {
-    if (!args.isPeerOnly) servers.push(await startRingcast({ fromSource: args.fromSource }))
-    for (const peer of args.peers) servers.push(await (peer === 'nchan' ? startNchan() : startRawBun()))
+    // In this order, so each cluster's rows come right after its single server's.
+    const opts = { fromSource: args.fromSource }
+    if (!args.isPeerOnly) servers.push(await startRingcast(opts))
+    if (!args.isPeerOnly && nodes) servers.push(await startCluster('ringcast', nodes, opts))
+    if (args.peers.includes('nchan')) servers.push(await startNchan())
+    if (args.cluster) servers.push(await startCluster('nchan', nodes, opts))
+    if (args.peers.includes('raw-bun')) servers.push(await startRawBun())
   }
+  const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name))
+    : scenarios.filter((s) => (args.isQuick || !s.isLong) && (nodes || !s.needsCluster))
   pool = new Pool(args.workers)
   const info = { machine: machine(), servers: servers.map((s) => s.description), mode: args.isQuick ? 'quick' : 'full', startedAt: new Date().toISOString() }
   console.log(`bench: ${info.mode} run on ${info.machine}`)
-  for (const s of servers) console.log(`bench: target ${s.description} (${s.spec.base}, pid ${s.pid || '?'})`)
+  for (const s of servers) {
+    const where = s.processes ? `${s.spec.nodes!.join(' ')}; ${s.processes.map((p) => `${p.name} pid ${p.pid}`).join(', ')}` : `${s.spec.base}, pid ${s.pid || '?'}`
+    console.log(`bench: target ${targetOf(s.spec).name}: ${s.description} (${where})`)
+  }
 
   const results: ScenarioResult[] = []
   // Alternate targets scenario by scenario, so drift on a shared box hits both sides alike.
   for (const scenario of selected) {
     for (const server of servers) {
-      const ctx: Ctx = { server, target: targetOf(server.spec), pool, isQuick: args.isQuick }
+      if (isQuickCluster && server.processes && !args.scenarios.length && !QUICK_CLUSTER_SCENARIOS.includes(scenario.name)) continue
+      const ctx: Ctx = { server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick }
       const started = performance.now()
       const r = await scenario.run(ctx)
       results.push(r)
@@ -68,17 +85,22 @@ async function main(): Promise<number> {
   if (extras) console.log(`${extras}\n`)
   const peers = peersTable(results, args.peers)
   if (peers) console.log(`${peers}\n`)
+  // A cluster next to one ringcast node (what Redis costs) and to the Nchan cluster.
+  const cluster = nodes ? peersTable(results, ['ringcast', `nchan×${nodes}`].filter((t) => results.some((r) => r.target === t)), `ringcast×${nodes}`) : ''
+  if (cluster) console.log(`${cluster}\n`)
   const verdict = (c: Check) => `${args.isQuick ? 'INFO' : c.isPass ? 'PASS' : 'FAIL'}  ${c.name} — ${c.measured}`
   const verdicts = checks(results)
   for (const c of verdicts) console.log(verdict(c))
   const targets = goals(results)
   if (targets.length) console.log(`\ntargets from issue 11 (reported; they never change the exit status):\n${targets.map(verdict).join('\n')}`)
-  if (args.isQuick && verdicts.length + targets.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
+  const scaleOut = clusterGoals(results)
+  if (scaleOut.length) console.log(`\ntargets from issue 10, scale-out (reported; they never change the exit status):\n${scaleOut.map(verdict).join('\n')}`)
+  if (args.isQuick && verdicts.length + targets.length + scaleOut.length) console.log('(--quick: figures are not checked; run without --quick on an otherwise idle box)')
 
   const dir = new URL('./results/', import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
   const file = `${dir}${info.startedAt.replace(/[:.]/g, '-')}-${info.mode}.json`
-  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts, targets }, null, 2)
+  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts, targets, scaleOut }, null, 2)
   writeFileSync(file, json)
   writeFileSync(`${dir}latest.json`, json)
   console.log(`bench: results written to ${file}`)

@@ -10,6 +10,8 @@ export interface SubPlan {
   streams: string[]
   /** Indexes (the `s` in event data) of the streams this subscriber must receive. */
   expect: number[]
+  /** The cluster node it connects (and reconnects) to; 0 for a single server. */
+  node?: number
 }
 
 export type Command =
@@ -47,6 +49,8 @@ export interface CollectReport {
   kinds: Partial<Record<Kind, KindStats>>
   latency: HistogramJson
   latencyByKind: Record<string, HistogramJson>
+  /** Per node the subscribers were on (a cluster's same-node and cross-node deliveries). */
+  latencyByNode: Record<string, HistogramJson>
   worst: { ms: number; kind: string; s: number; q: number }
   controls: Record<string, number>
   /** Worker CPU (user+system) since `mark`, and the wall time it covers. */

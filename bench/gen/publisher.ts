@@ -27,18 +27,19 @@ export interface PublishReport {
  * Paced publisher. Up to MAX_IN_FLIGHT requests per stream: a server that fans out inside the publish request
  * answers in ~1000 × µs, so one at a time would cap the rate, not the server. The send time is stamped when a
  * request leaves. `published` is updated as acks arrive, so a caller can read progress mid-run (reconnect storm).
+ * With several nodes' targets, successive events go to successive nodes.
  */
-export async function publish(target: Target, plan: PublishPlan, published: Record<number, number> = {}): Promise<PublishReport> {
+export async function publish(targets: Target[], plan: PublishPlan, published: Record<number, number> = {}): Promise<PublishReport> {
   const n = plan.streams.length
   const seq = new Array<number>(n).fill(0)
   const queued = new Array<number>(n).fill(0)
   const inFlight = new Array<number>(n).fill(0)
   const acks: number[] = []
-  let total = 0, errors = 0, due = 0, rr = 0
+  let total = 0, errors = 0, due = 0, rr = 0, node = 0
   const started = performance.now()
 
   const send = async (s: number, q: number): Promise<void> => {
-    const req = target.publish(plan.streams[s], payload(s, q, plan.padBytes))
+    const req = targets[node++ % targets.length].publish(plan.streams[s], payload(s, q, plan.padBytes))
     const t0 = nowMs()
     try {
       const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })

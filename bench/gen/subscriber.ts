@@ -6,6 +6,7 @@ import { SeqTracker } from './seq-tracker.ts'
 export class Sink {
   latency = new Histogram()
   byKind: Record<string, Histogram> = {}
+  byNode: Record<number, Histogram> = {}
   /** The slowest delivery, to tell a stall at one stream's first event from general slowness. */
   worst = { ms: 0, kind: '', s: 0, q: 0 }
   controls: Record<string, number> = {}
@@ -29,7 +30,7 @@ export class Subscriber {
   private catchUp: { startedAt: number; until: Record<number, number> } | null = null
   catchUpMs = NaN
 
-  constructor(readonly kind: string, readonly streams: string[], readonly sink: Sink) {}
+  constructor(readonly kind: string, readonly streams: string[], readonly sink: Sink, readonly node = 0) {}
 
   startConnect(): void { this.connectStartedAt = nowMs() }
 
@@ -49,6 +50,7 @@ export class Subscriber {
     const ms = nowMs() - stamp.t
     this.sink.latency.recordMs(ms)
     ;(this.sink.byKind[this.kind] ??= new Histogram()).recordMs(ms)
+    ;(this.sink.byNode[this.node] ??= new Histogram()).recordMs(ms)
     if (ms > this.sink.worst.ms) this.sink.worst = { ms, kind: this.kind, s: stamp.s, q: stamp.q }
     let tracker = this.trackers.get(stamp.s)
     if (!tracker) this.trackers.set(stamp.s, tracker = new SeqTracker())

@@ -2,7 +2,7 @@
  * Generator worker process: holds subscribers for the orchestrator (bench/run.ts), which drives it over IPC.
  * Separate from the server and from the publisher so each side's CPU can be told apart.
  */
-import { targetOf } from '../targets/index.ts'
+import { nodeTargets } from '../targets/index.ts'
 import { Histogram } from './histogram.ts'
 import { PollClient } from './poll-client.ts'
 import { nowMs } from './payload.ts'
@@ -22,7 +22,7 @@ let mark = { cpu: process.cpuUsage(), at: performance.now() }
 const CONNECT_WINDOW = 200
 
 async function open(cmd: Extract<Command, { op: 'open' }>): Promise<OpenReport> {
-  const target = targetOf(cmd.spec)
+  const targets = nodeTargets(cmd.spec)
   const started = performance.now()
   let live = 0, next = 0
   const done = Promise.withResolvers<void>()
@@ -37,7 +37,8 @@ async function open(cmd: Extract<Command, { op: 'open' }>): Promise<OpenReport> 
         if (live === cmd.subs.length) done.resolve()
         else startNext()
       }
-      const sub = new Subscriber(plan.kind, plan.streams, sink)
+      const sub = new Subscriber(plan.kind, plan.streams, sink, plan.node ?? 0)
+      const target = targets[plan.node ?? 0]
       const client = plan.kind === 'sse' ? new SseClient(target, sub, onLive)
         : plan.kind === 'ws' ? new WsClient(target, sub, onLive) : new PollClient(target, sub, onLive)
       entries.push({ client, plan })
@@ -91,6 +92,7 @@ async function collect(cmd: Extract<Command, { op: 'collect' }>): Promise<Collec
   return {
     kinds, latency: sink.latency.toJSON(), controls: sink.controls, worst: sink.worst,
     latencyByKind: Object.fromEntries(Object.entries(sink.byKind).map(([k, h]) => [k, h.toJSON()])),
+    latencyByNode: Object.fromEntries(Object.entries(sink.byNode).map(([k, h]) => [k, h.toJSON()])),
     cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - mark.at, drainMs,
   }
 }

@@ -2,10 +2,11 @@ import type { Pool } from '../gen/pool.ts'
 import type { Server } from '../servers/server.ts'
 import type { Target } from '../targets/target.ts'
 
-/** What a scenario gets: the server under test, its adapter, the generator workers and the run's size. */
+/** What a scenario gets: the server under test, its adapter (and one per node of a cluster), the generator workers and the run's size. */
 export interface Ctx {
   server: Server
   target: Target
+  nodes: Target[]
   pool: Pool
   isQuick: boolean
 }

@@ -99,7 +99,21 @@ const storm: Scenario = {
   },
 }
 
+// Light on purpose: the figure is what crossing to another node adds, not the cost of a big burst.
+const crossNode: Scenario = {
+  name: 'cross-node',
+  title: '200 SSE subscribers spread over the nodes, one stream, 100 events/s all published on the first node',
+  needsCluster: true,
+  run(ctx) {
+    const streams = ['b.cross-node']
+    return runFanout(ctx, {
+      scenario: 'cross-node', title: crossNode.title, streams, subs: subsOn('sse', sized(ctx, 200, 20), streams),
+      rate: 100, durationMs: sized(ctx, 10_000, 2_000), publishNodes: [0],
+    })
+  },
+}
+
 export const fanoutScenarios: Scenario[] = [
   oneStream('sse', 100), oneStream('sse', 1000), oneStream('ws', 100), oneStream('ws', 1000),
-  mixed(20), mixed(50), mixed(100), longPoll, manyStreams, pattern, storm,
+  mixed(20), mixed(50), mixed(100), longPoll, manyStreams, pattern, storm, crossNode,
 ]

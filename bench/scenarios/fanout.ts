@@ -2,6 +2,7 @@ import { Histogram } from '../gen/histogram.ts'
 import type { CollectReport, OpenReport, StormReport, SubPlan } from '../gen/protocol.ts'
 import { MAX_IN_FLIGHT, publish, type PublishReport } from '../gen/publisher.ts'
 import { boxBusyMs, runQueueWaitMs, usageOf, type Usage } from '../servers/probe.ts'
+import { pidsOf } from '../servers/server.ts'
 import type { Ctx } from './context.ts'
 import type { ScenarioResult } from './result.ts'
 
@@ -18,6 +19,8 @@ export interface FanoutPlan {
   stormAtMs?: number
   /** Runs while publishing (samplers, churn); `publishing` aborts when publishing ends, and it is awaited before collecting. */
   alongside?: (publishing: AbortSignal) => Promise<void>
+  /** The cluster nodes that take the publishes (all by default); subscribers are spread over every node. */
+  publishNodes?: number[]
 }
 
 // A worker using more than this share of a core was at or near its limit: the numbers are the generator's.
@@ -27,14 +30,16 @@ const OTHERS_BUSY_PCT = 25
 
 /** Connect the subscribers, publish at a paced rate, wait for every delivery, and measure both sides. */
 export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioResult> {
-  const { pool, server, target } = ctx
+  const { pool, server, target, nodes } = ctx
   const result: ScenarioResult = { scenario: plan.scenario, title: plan.title, target: target.name, notes: [] }
-  const usage = (): Usage => (server.pid ? usageOf(server.pid) : { rssKb: NaN, cpuMs: NaN })
+  const pids = pidsOf(server)
+  const usage = (): Usage => (pids.length ? usageOf(pids) : { rssKb: NaN, cpuMs: NaN })
+  const waits = () => pids.map(runQueueWaitMs)
   const rssBefore = usage().rssKb
 
-  // Round-robin split, so each worker gets a share of every kind.
+  // Round-robin split, so each worker gets a share of every kind, and of every node.
   const shares: SubPlan[][] = Array.from({ length: pool.size }, () => [])
-  plan.subs.forEach((s, i) => shares[i % pool.size].push(s))
+  plan.subs.forEach((s, i) => shares[i % pool.size].push({ ...s, node: Math.floor(i / pool.size) % nodes.length }))
   const opened = await pool.all<OpenReport>((w) => ({ op: 'open', spec: server.spec, subs: shares[w], timeoutMs: 60_000 }))
   const connectMs = new Histogram()
   for (const o of opened) connectMs.merge(o.connectMs)
@@ -48,7 +53,8 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   const rssConnected = usage().rssKb
 
   await pool.all({ op: 'mark' })
-  const cpu0 = usage().cpuMs, wait0 = runQueueWaitMs(server.pid), box0 = boxBusyMs(), pubCpu0 = process.cpuUsage(), t0 = performance.now()
+  const parts0 = server.processes?.map((p) => usageOf(p.pid).cpuMs)
+  const cpu0 = usage().cpuMs, wait0 = waits(), box0 = boxBusyMs(), pubCpu0 = process.cpuUsage(), t0 = performance.now()
   const published: Record<number, number> = {}
   let storm: Promise<StormReport[]> | null = null
   const stormTimer = plan.stormAtMs === undefined ? null : setTimeout(() => {
@@ -58,7 +64,8 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   }, plan.stormAtMs)
   const publishing = new AbortController()
   const alongside = plan.alongside?.(publishing.signal)
-  const pub: PublishReport = await publish(target, { streams: plan.streams, rate: plan.rate, durationMs: plan.durationMs, padBytes: plan.padBytes ?? 64 }, published)
+  const publishOn = plan.publishNodes?.map((i) => nodes[i]) ?? nodes
+  const pub: PublishReport = await publish(publishOn, { streams: plan.streams, rate: plan.rate, durationMs: plan.durationMs, padBytes: plan.padBytes ?? 64 }, published)
   publishing.abort()
   await alongside
   if (stormTimer) clearTimeout(stormTimer)
@@ -68,7 +75,9 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   const collected = await pool.all<CollectReport>({ op: 'collect', published: pub.published, settleMs: ctx.isQuick ? 5_000 : 15_000 })
   const wallMs = performance.now() - t0
   const end = usage()
-  const waitPct = (100 * (runQueueWaitMs(server.pid) - wait0)) / wallMs
+  // A cluster's row shows its most-waiting process.
+  const waitPct = pids.length ? Math.max(...waits().map((w, i) => (100 * (w - wait0[i])) / wallMs)) : NaN
+  if (server.processes) result.notes.push(`CPU by process: ${server.processes.map((p, i) => `${p.name} ${((100 * (usageOf(p.pid).cpuMs - parts0![i])) / wallMs).toFixed(0)} %`).join(', ')}`)
   const ownCpu = process.cpuUsage(pubCpu0)
   const benchCpuMs = (end.cpuMs - cpu0) + collected.reduce((a, c) => a + c.cpuMs, 0) + (ownCpu.user + ownCpu.system) / 1000
   const othersCpuPct = (100 * (boxBusyMs() - box0 - benchCpuMs)) / wallMs
@@ -80,7 +89,7 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   }
   if (pub.errors) result.notes.push(`${pub.errors} publish requests failed`)
   if (pub.backlog) result.notes.push(`publisher fell ${pub.backlog} events behind the requested rate (${MAX_IN_FLIGHT} requests in flight per stream)`)
-  summarize(result, collected, wallMs)
+  summarize(result, collected, wallMs, plan.publishNodes)
   if (stormed && result.catchUp) result.catchUp.reconnectedMs = Math.max(...stormed.map((s) => s.reconnectedMs))
   else if (stormed) result.notes.push('storm: no subscriber caught up')
   const cpuMs = end.cpuMs - cpu0
@@ -103,7 +112,7 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
 
 const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'requests', 'errors', 'caughtUp'] as const
 
-function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: number): void {
+function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: number, publishNodes: number[] | undefined): void {
   const latency = new Histogram()
   const kinds: ScenarioResult['kinds'] = {}
   const catchUp = new Histogram()
@@ -111,10 +120,12 @@ function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: n
   const d = { expected: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, reconnects: 0, perSec: 0, drainMs: 0 }
   let subs = 0, caughtUp = 0
   const byKind: Record<string, Histogram> = {}
+  const byNode: Record<string, Histogram> = {}
   result.worst = { ms: 0, kind: '', s: 0, q: 0 }
   for (const c of collected) {
     latency.merge(c.latency)
     for (const [kind, h] of Object.entries(c.latencyByKind)) (byKind[kind] ??= new Histogram()).merge(h)
+    for (const [node, h] of Object.entries(c.latencyByNode)) (byNode[node] ??= new Histogram()).merge(h)
     if (c.worst.ms > result.worst.ms) result.worst = c.worst
     d.drainMs = Math.max(d.drainMs, c.drainMs)
     for (const [k, n] of Object.entries(c.controls)) controls[k] = (controls[k] ?? 0) + n
@@ -135,6 +146,13 @@ function summarize(result: ScenarioResult, collected: CollectReport[], wallMs: n
   const quantiles = (h: Histogram) => ({ p50: h.quantileMs(0.5), p95: h.quantileMs(0.95), p99: h.quantileMs(0.99), max: h.maxUs / 1000 })
   result.latencyMs = quantiles(latency)
   result.latencyByKindMs = Object.fromEntries(Object.entries(byKind).map(([k, h]) => [k, quantiles(h)]))
+  result.latencyByNodeMs = Object.fromEntries(Object.entries(byNode).map(([k, h]) => [k, quantiles(h)]))
+  if (publishNodes) {
+    // Deliveries by subscribers on a node that took the publishes, and by those on the other nodes.
+    const same = new Histogram(), other = new Histogram()
+    for (const [node, h] of Object.entries(byNode)) (publishNodes.includes(Number(node)) ? same : other).merge(h.toJSON())
+    result.crossNode = { sameMs: quantiles(same), otherMs: other.count ? quantiles(other) : null }
+  }
   if (Object.keys(byKind).length > 1) {
     result.notes.push(`p95 by transport: ${Object.entries(result.latencyByKindMs).map(([k, q]) => `${k} ${q.p95.toFixed(1)} ms`).join(', ')}`)
   }

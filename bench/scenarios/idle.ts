@@ -2,7 +2,7 @@ import { Histogram } from '../gen/histogram.ts'
 import type { OpenReport } from '../gen/protocol.ts'
 import { usageOf } from '../servers/probe.ts'
 import { sized } from './context.ts'
-import { type Scenario, subsOn } from './scenario.ts'
+import { type Scenario, skipped, subsOn } from './scenario.ts'
 import type { ScenarioResult } from './result.ts'
 
 // Every process here is capped at 20 000 open files (hard limit, not raisable in this container): the server
@@ -16,6 +16,7 @@ export const idle: Scenario = {
   title: `idle capacity: up to ${FULL} idle SSE connections on one stream`,
   async run(ctx) {
     const { pool, server } = ctx
+    if (server.processes) return skipped(idle, ctx, 'a capacity per process: see the single-node row')
     const n = sized(ctx, FULL, 500)
     const result: ScenarioResult = { scenario: 'idle', title: idle.title, target: ctx.target.name, notes: [] }
     const rss = () => (server.pid ? usageOf(server.pid).rssKb : NaN)

@@ -1,5 +1,8 @@
 import type { KindStats } from '../gen/protocol.ts'
 
+/** Latency percentiles of a set of deliveries, in ms. */
+export interface Quantiles { p50: number; p95: number; p99: number; max: number }
+
 /** One scenario run against one target: what report.ts prints and results/*.json keep. */
 export interface ScenarioResult {
   scenario: string
@@ -9,8 +12,12 @@ export interface ScenarioResult {
   subscribers?: { requested: number; connected: number; connectWallMs: number; connectP50Ms: number; connectP99Ms: number }
   publish?: { requestedRate: number; events: number; errors: number; achievedRate: number; backlog: number; ackP50Ms: number; ackP99Ms: number }
   deliveries?: { expected: number; received: number; lost: number; duplicates: number; outOfOrder: number; reconnects: number; perSec: number; drainMs: number }
-  latencyMs?: { p50: number; p95: number; p99: number; max: number }
-  latencyByKindMs?: Record<string, { p50: number; p95: number; p99: number; max: number }>
+  latencyMs?: Quantiles
+  latencyByKindMs?: Record<string, Quantiles>
+  /** Per node the subscribers were on (index in the cluster; one entry for a single server). */
+  latencyByNodeMs?: Record<string, Quantiles>
+  /** cross-node: deliveries on the node that took the publishes, and on every other node (null for one server). */
+  crossNode?: { sameMs: Quantiles; otherMs: Quantiles | null }
   /** The slowest delivery: transport, stream index and seq of its event. */
   worst?: { ms: number; kind: string; s: number; q: number }
   catchUp?: { subscribers: number; caughtUp: number; p50Ms: number; maxMs: number; reconnectedMs?: number }

@@ -8,6 +8,8 @@ export interface Scenario {
   title: string
   /** Too long for the default full run: runs when named with --scenario, and in --quick at its small size. */
   isLong?: boolean
+  /** Only in runs with a cluster (--cluster, or --quick's), unless named. */
+  needsCluster?: boolean
   run(ctx: Ctx): Promise<ScenarioResult>
 }
 

@@ -18,6 +18,7 @@ export const soak: Scenario = {
   isLong: true,
   async run(ctx) {
     if (!ctx.target.caps.ws || !ctx.target.caps.poll) return skipped(soak, ctx, 'needs WebSocket and long-polling')
+    if (ctx.server.processes) return skipped(soak, ctx, 'samples one process: run it against a single node')
     const durationMs = sized(ctx, 600_000, 20_000)
     const streams = ['b.soak']
     const subs = [

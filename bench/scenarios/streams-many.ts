@@ -25,6 +25,7 @@ export const streamsMany: Scenario = {
   async run(ctx) {
     const { server } = ctx
     if (!server.pid) return skipped(streamsMany, ctx, 'needs the server pid (--pid) to measure it')
+    if (server.processes) return skipped(streamsMany, ctx, 'measures one process: run it against a single node')
     const n = sized(ctx, 1_000_000, 3_000)
     const result: ScenarioResult = { scenario: 'streams-many', title: streamsMany.title, target: ctx.target.name, notes: [] }
     const rssBeforeKb = usageOf(server.pid).rssKb

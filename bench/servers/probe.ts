@@ -1,13 +1,13 @@
 import { readFileSync, readdirSync } from 'node:fs'
 
-/** RSS and CPU of a server from /proc: its process plus any children (nginx master + worker). */
+/** RSS and CPU of a server from /proc: its processes plus any children (nginx master + worker), summed. */
 export interface Usage { rssKb: number; cpuMs: number }
 
 const TICK_MS = 10 // USER_HZ is 100 on Linux.
 
-export function usageOf(pid: number): Usage {
+export function usageOf(pids: number | readonly number[]): Usage {
   let rssKb = 0, cpuMs = 0
-  for (const p of [pid, ...childrenOf(pid)]) {
+  for (const p of (typeof pids === 'number' ? [pids] : pids).flatMap((pid) => [pid, ...childrenOf(pid)])) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8')
       rssKb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
@@ -49,7 +49,8 @@ export function runQueueWaitMs(pid: number): number {
   return ns / 1e6
 }
 
-function childrenOf(pid: number): number[] {
+/** Processes whose parent is pid. */
+export function childrenOf(pid: number): number[] {
   const out: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue

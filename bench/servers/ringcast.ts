@@ -6,8 +6,11 @@ import { freePort, type Server, waitReady } from './server.ts'
 const ROOT = new URL('../..', import.meta.url).pathname
 const BINARY = join(ROOT, 'dist/ringcast')
 
-/** Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file (and `args`). */
-export async function startRingcast(opts: { fromSource: boolean; args?: string[] }): Promise<Server> {
+/**
+ * Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file,
+ * or as a node named `node` on the shared log at `redis`; `args` are added to its command line.
+ */
+export async function startRingcast(opts: { fromSource: boolean; redis?: string; node?: string; args?: string[] }): Promise<Server> {
   let cmd: string[]
   let description: string
   if (opts.fromSource) {
@@ -25,7 +28,8 @@ export async function startRingcast(opts: { fromSource: boolean; args?: string[]
   const dir = mkdtempSync(join(tmpdir(), 'ringcast-bench-'))
   const port = await freePort()
   const logPath = join(dir, 'server.log')
-  const proc = Bun.spawn([...cmd, 'serve', ...(opts.args ?? []), '--host', '127.0.0.1', '--port', String(port), '--data', join(dir, 'bench.db'),
+  const store = opts.redis ? ['--redis', opts.redis, '--node', opts.node ?? String(port)] : ['--data', join(dir, 'bench.db')]
+  const proc = Bun.spawn([...cmd, 'serve', ...(opts.args ?? []), '--host', '127.0.0.1', '--port', String(port), ...store,
     // The bench opens thousands of connections from one address; the defaults are for real clients.
     '--max-connections', '100000', '--max-connections-per-client', '100000', '--metrics-public'], {
     cwd: dir, stdio: ['ignore', Bun.file(logPath), Bun.file(join(dir, 'server.err'))],
@@ -35,7 +39,14 @@ export async function startRingcast(opts: { fromSource: boolean; args?: string[]
     return read(logPath) + read(join(dir, 'server.err'))
   }
   const base = `http://127.0.0.1:${port}`
-  await waitReady(`${base}/readyz`, 20_000, log, () => proc.exitCode !== null)
+  const who = opts.node ? `ringcast node ${opts.node}` : 'ringcast'
+  try {
+    await waitReady(`${base}/readyz`, 20_000, log, () => proc.exitCode !== null)
+  } catch (err) {
+    proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
   return {
     spec: { kind: 'ringcast', base },
     pid: proc.pid,
@@ -43,9 +54,9 @@ export async function startRingcast(opts: { fromSource: boolean; args?: string[]
     async stop() {
       proc.kill('SIGTERM')
       const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(6000).then(() => false)])
-      if (!exited) { console.error('bench: ringcast did not exit within 6 s of SIGTERM; killing it'); proc.kill('SIGKILL') }
+      if (!exited) { console.error(`bench: ${who} did not exit within 6 s of SIGTERM; killing it`); proc.kill('SIGKILL') }
       const errors = log()
-      if (/error|panic|uncaught/i.test(errors)) console.error(`bench: ringcast log tail:\n${errors}`)
+      if (/error|panic|uncaught/i.test(errors)) console.error(`bench: ${who} log tail:\n${errors}`)
       rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -4,8 +4,10 @@ import type { Stamp } from '../gen/payload.ts'
 /** Serializable description of a target, sent to generator workers, which rebuild the adapter from it. */
 export interface TargetSpec {
   kind: 'ringcast' | 'nchan' | 'raw-bun' | 'url'
-  /** http://host:port of the server. */
+  /** http://host:port of the server (of its first node). */
   base: string
+  /** Every node of a cluster, in order (base is the first); absent for one server. */
+  nodes?: string[]
   /** --target mode: URL templates with {stream}; `publishBody` with {data}. */
   sse?: string
   ws?: string

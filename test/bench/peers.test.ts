@@ -4,10 +4,11 @@ import { PollClient } from '../../bench/gen/poll-client'
 import { SseClient } from '../../bench/gen/sse-client'
 import { Sink, Subscriber } from '../../bench/gen/subscriber'
 import { WsClient } from '../../bench/gen/ws-client'
+import { startCluster } from '../../bench/servers/cluster'
 import { startRawBun } from '../../bench/servers/raw-bun'
 import { startRingcast } from '../../bench/servers/ringcast'
 import type { Server } from '../../bench/servers/server'
-import { targetOf } from '../../bench/targets/index'
+import { nodeTargets, targetOf } from '../../bench/targets/index'
 import type { HttpRequest, Target } from '../../bench/targets/target'
 
 // The raw-Bun peer must speak ringcast's wire wherever the generator reads it, or its figures mean nothing:
@@ -27,6 +28,26 @@ async function send(req: HttpRequest): Promise<number> {
   return res.status
 }
 
+/** One SSE, one WebSocket and one long-poll subscriber of `stream` on `target` (cluster node `node`), counting those live. */
+function clientsOf(target: Target, stream: string, sink: Sink, node = 0) {
+  const state = { live: 0 }
+  const clients = (['sse', 'ws', 'poll'] as const).map((kind) => {
+    const sub = new Subscriber(kind, [stream], sink, node)
+    const Client = kind === 'sse' ? SseClient : kind === 'ws' ? WsClient : PollClient
+    return new Client(target, sub, () => state.live++)
+  })
+  return { clients, state, received: (c: (typeof clients)[number]) => c.sub.trackers.get(0)?.contiguous ?? 0 }
+}
+
+/** Each client got seqs 1..seq once, in the server's order, without an error. */
+function expectEachOnce(clients: ReturnType<typeof clientsOf>['clients'], seq: number): void {
+  for (const c of clients) {
+    const t = c.sub.trackers.get(0)!
+    expect({ kind: c.sub.kind, received: t.received, duplicates: t.duplicates, outOfOrder: c.sub.outOfOrder, errors: c.sub.errors })
+      .toEqual({ kind: c.sub.kind, received: seq, duplicates: 0, outOfOrder: 0, errors: 0 })
+  }
+}
+
 for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', () => startRingcast({ fromSource: false })]] as const) {
   describe(`generator against ${name}`, () => {
     let server: Server
@@ -44,16 +65,10 @@ for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', (
       expect(await publishOne()).toBe(201)
 
       const sink = new Sink()
-      let live = 0
-      const clients = (['sse', 'ws', 'poll'] as const).map((kind) => {
-        const sub = new Subscriber(kind, [stream], sink)
-        const Client = kind === 'sse' ? SseClient : kind === 'ws' ? WsClient : PollClient
-        return new Client(target, sub, () => live++)
-      })
-      const received = (c: (typeof clients)[number]) => c.sub.trackers.get(0)?.contiguous ?? 0
+      const { clients, state, received } = clientsOf(target, stream, sink)
       try {
         for (const c of clients) void c.open()
-        await until(() => live === clients.length, 'all subscribers live')
+        await until(() => state.live === clients.length, 'all subscribers live')
         await until(() => clients.every((c) => received(c) === 1), 'the event published before subscribing')
 
         expect(await publishOne()).toBe(201)
@@ -64,11 +79,7 @@ for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', (
         for (let i = 0; i < 3; i++) expect(await publishOne()).toBe(201)
         await until(() => clients.every((c) => received(c) === seq), 'events published while resuming')
 
-        for (const c of clients) {
-          const t = c.sub.trackers.get(0)!
-          expect({ kind: c.sub.kind, received: t.received, duplicates: t.duplicates, outOfOrder: c.sub.outOfOrder, errors: c.sub.errors })
-            .toEqual({ kind: c.sub.kind, received: seq, duplicates: 0, outOfOrder: 0, errors: 0 })
-        }
+        expectEachOnce(clients, seq)
         expect(clients.filter((c) => c.sub.kind !== 'poll').map((c) => c.sub.reconnects)).toEqual([1, 1])
         expect(sink.controls).toEqual({})
       } finally {
@@ -85,3 +96,47 @@ for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', (
     })
   })
 }
+
+// bench --cluster: the generator's subscribers on one node must get what the other node took, or the cluster rows mean nothing.
+describe('generator against two ringcast nodes on one Redis (bench --cluster)', () => {
+  let server: Server
+  let nodes: Target[]
+  beforeAll(async () => {
+    server = await startCluster('ringcast', 2, { fromSource: false })
+    nodes = nodeTargets(server.spec)
+  })
+  afterAll(() => server?.stop())
+
+  test('subscribers on node b get every event published on node a once, in order, across a drop and resume', async () => {
+    const [a, b] = nodes
+    expect(targetOf(server.spec).name).toBe('ringcast×2')
+    expect(server.processes!.map((p) => p.name)).toEqual(['node a', 'node b', 'redis'])
+    const stream = 'cluster.wire'
+    let seq = 0
+    const publishOnA = () => send(a.publish(stream, payload(0, ++seq, 0)))
+    const sink = new Sink()
+    const { clients, state, received } = clientsOf(b, stream, sink, 1)
+    try {
+      for (const c of clients) void c.open()
+      await until(() => state.live === clients.length, 'all subscribers live on node b')
+      expect(await publishOnA()).toBe(201)
+      expect(await send(a.publishBatch!(stream, [payload(0, ++seq, 0), payload(0, ++seq, 0)]))).toBe(201)
+      await until(() => clients.every((c) => received(c) === seq), 'node a\'s publishes on node b')
+
+      for (const c of clients) c.drop()
+      for (let i = 0; i < 3; i++) expect(await publishOnA()).toBe(201)
+      await until(() => clients.every((c) => received(c) === seq), 'events published on node a while node b\'s subscribers resume')
+      expectEachOnce(clients, seq)
+      expect(Object.keys(sink.byNode)).toEqual(['1'])
+    } finally {
+      for (const c of clients) c.close()
+    }
+  })
+
+  test('stopping the cluster ends both nodes and Redis', async () => {
+    const pids = server.processes!.map((p) => p.pid)
+    await server.stop()
+    const alive = pids.filter((pid) => { try { return process.kill(pid, 0) } catch { return false } })
+    expect(alive).toEqual([])
+  })
+})
