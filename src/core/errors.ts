@@ -20,7 +20,6 @@ export type ErrorCode =
   | 'too_many_streams'
   | 'rate_limited'
   | 'unavailable'
-  | 'not_implemented'
   | 'internal'
 
 /** The one error type core raises: a stable code, a message and a hint on how to recover. */

@@ -21,7 +21,6 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_streams: 507,
   rate_limited: 429,
   unavailable: 503,
-  not_implemented: 501,
   internal: 500,
 }
 
@@ -37,7 +36,6 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
-  501: 'Not Implemented',
   503: 'Service Unavailable',
   507: 'Insufficient Storage',
 }

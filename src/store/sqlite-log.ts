@@ -30,6 +30,8 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   private readonly tailOne: Statement
   private readonly appendTx: (writes: readonly Write[], timeMs: number, dedupSinceMs: number) => Appended
   private readonly records = new Map<string, StreamRecord>()
+  // Events held per stream, kept as they change: counting a stream of millions after each prune would stall the loop.
+  private readonly counts = new Map<string, number>()
   private last = 0
   private readonly path: string
 
@@ -81,6 +83,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       )
       .all() as (StreamStats & { name: string })[]
     const byName = new Map(stats.map((s) => [s.name, s]))
+    for (const s of stats) this.counts.set(s.name, s.events)
     const streams: Catalog['streams'] = []
     for (const record of this.records.values()) {
       const s = byName.get(record.name)
@@ -144,10 +147,17 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       record.prunedThrough = Math.max(record.prunedThrough, throughId)
       this.upsertStream.run(streamParams(record) as never)
     }
-    const stats = this.db
-      .query('SELECT count(*) AS events, min(id) AS firstId, max(id) AS lastId, (SELECT time FROM events WHERE stream = ?1 ORDER BY id LIMIT 1) AS firstTimeMs FROM events WHERE stream = ?1')
-      .get(stream) as StreamStats
-    return { kind: 'prune', stream, throughId, removed: deleted.length, stats }
+    const events = Math.max(0, (this.counts.get(stream) ?? 0) - deleted.length)
+    this.counts.set(stream, events)
+    // Each end is one index lookup (min and max in one query would walk the stream's rows).
+    const ends = this.db
+      .query(
+        `SELECT (SELECT id FROM events WHERE stream = ?1 ORDER BY id LIMIT 1) AS firstId,
+                (SELECT id FROM events WHERE stream = ?1 ORDER BY id DESC LIMIT 1) AS lastId,
+                (SELECT time FROM events WHERE stream = ?1 ORDER BY id LIMIT 1) AS firstTimeMs`,
+      )
+      .get(stream) as Omit<StreamStats, 'events'>
+    return { kind: 'prune', stream, throughId, removed: deleted.length, stats: { events, ...ends } }
   }
 
   async pruneKeys(beforeMs: number, batch: number): Promise<number> {
@@ -192,6 +202,9 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     const changes: Change[] = []
     const touched = new Map<string, StreamRecord | null>()
     const keys = new Map<string, number>()
+    // Events stored per stream in this append, counted from zero again after a delete.
+    const stored = new Map<string, number>()
+    const emptied = new Set<string>()
     const recordOf = (name: string) => (touched.has(name) ? touched.get(name) : this.records.get(name)) ?? undefined
     const save = (record: StreamRecord) => {
       touched.set(record.name, record)
@@ -205,6 +218,8 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
         this.db.query('DELETE FROM dedup_keys WHERE stream = ?').run(w.stream)
         this.db.query('DELETE FROM streams WHERE name = ?').run(w.stream)
         touched.set(w.stream, null)
+        stored.delete(w.stream)
+        emptied.add(w.stream)
         changes.push({ kind: 'delete', stream: w.stream })
         outcomes.push({ kind: 'done' })
         continue
@@ -246,7 +261,10 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
         }
         id++
         const row: LogRow = { id, stream: w.stream, type: item.type, data: item.data, timeMs, key: item.key ?? null, correlationId: item.correlationId ?? null }
-        if (!record.ephemeral) this.insertEvent.run(row as never)
+        if (!record.ephemeral) {
+          this.insertEvent.run(row as never)
+          stored.set(w.stream, (stored.get(w.stream) ?? 0) + 1)
+        }
         changes.push({ kind: 'event', row })
         items.push({ id, duplicate: false })
         if (item.terminal) {
@@ -264,6 +282,8 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       if (record) this.records.set(name, record)
       else this.records.delete(name)
     }
+    for (const name of emptied) this.counts.delete(name)
+    for (const [name, n] of stored) this.counts.set(name, (this.counts.get(name) ?? 0) + n)
     return { outcomes, changes }
   }
 }

@@ -165,6 +165,14 @@ export function eventLogCases(name: string, factory: LogFactory): void {
       expect(ids(odd)).toEqual([...ids(odd)].sort((x, y) => x - y))
     })
 
+    test('a prune counts what is left after a delete and a new stream of the same name in one append', async () => {
+      const log = await factory.create()
+      await log.open()
+      await log.append([publish('c.1', items(1, 2, 3))], T0, 0)
+      await log.append([publish('c.1', items(4), undefined), { kind: 'delete', stream: 'c.1' }, publish('c.1', items(5, 6, 7, 8))], T0, 0)
+      expect(await log.prune('c.1', 2, 0, 10, Number.MAX_SAFE_INTEGER)).toMatchObject({ removed: 2, stats: { events: 2 } })
+    })
+
     test('prune keeps the newest N and drops what is older than the age bound, never at or above belowId, in batches', async () => {
       let log = await factory.create()
       await log.open()
