@@ -8,8 +8,7 @@ import { type Catalog, type Change, type EventLog, isShared, type LogHealth, typ
 import { type CommitStats, type Pending, Pipeline, type PublishItem, type PublishResult } from './pipeline'
 import { type ReadResult, Reader } from './reader'
 import { Retention, type RetentionOptions } from './retention'
-import { Ring } from './ring'
-import { eventFromRow, ringOf, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState, type StreamView } from './streams'
+import { eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState, type StreamView } from './streams'
 import { type FollowSink, Subscription } from './subscription'
 
 export interface HubOptions {
@@ -350,15 +349,8 @@ export class Hub {
 
   /** Puts a committed event in its stream's ring; an ephemeral ring's overflow is its retention. */
   private appendTo(state: StreamState, event: Event): void {
-    if (!state.ring && !state.loading) {
-      // A new stream's ring starts empty and covers everything; an evicted one is rebuilt from the log, this event included.
-      if (state.record.ephemeral || state.events === 0) state.ring = new Ring(state.settings.ringSize, state.record.prunedThrough)
-      else
-        ringOf(state, (stream, n) => this.log.tail([stream], n, null)).then(
-          () => this.retention?.changed(state),
-          (error) => this.hooks.failed?.('a ring could not be rebuilt', error),
-        )
-    }
+    // A new stream's ring is set at once (empty, covering everything); an evicted one is rebuilt from the log, this event included.
+    if (!state.ring && !state.loading) this.reader.ringFor(state).catch((error) => this.hooks.failed?.('a ring could not be rebuilt', error))
     const ring = state.ring
     if (ring && (event.id > ring.lastId || ring.size === 0)) {
       const evicted = ring.push(event)

@@ -123,7 +123,8 @@ export class Reader {
     return undefined
   }
 
-  private async ringFor(state: StreamState): Promise<Ring> {
+  /** The stream's ring, built now (a new or ephemeral stream) or rebuilt from the log (an evicted one). */
+  async ringFor(state: StreamState): Promise<Ring> {
     const ring = await ringOf(state, (stream, n) => this.log.tail([stream], n, null))
     this.ringUsed(state)
     return ring
