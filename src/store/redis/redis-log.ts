@@ -89,17 +89,13 @@ export class RedisLog implements EventLog, SharedLog, Prunable, LogHealth {
     for (const stream of streams) {
       // Walks back from the newest: `since=` asks for recent history far more often than old.
       let first: number | undefined
-      let before = '+'
-      for (;;) {
-        const page = (await this.call(() => this.client.send('XREVRANGE', [`rc:s:${stream}`, before, '-', 'COUNT', '500']))) as Entry[]
-        for (const entry of page) {
-          const row = rowOf(entry, stream)
-          if (row.timeMs < timeMs) break
-          first = row.id
-        }
-        const oldest = page.at(-1)
-        if (page.length < 500 || !oldest || rowOf(oldest, stream).timeMs < timeMs) break
-        before = `(${oldest[0]}`
+      for (let from = '+'; ; ) {
+        const page = await this.page('XREVRANGE', stream, from, '-', 500, null)
+        const older = page.rows.findIndex((row) => row.timeMs < timeMs)
+        const newer = older < 0 ? page.rows : page.rows.slice(0, older)
+        if (newer.length > 0) first = newer[newer.length - 1].id
+        if (older >= 0 || page.isLast) break
+        from = page.next
       }
       if (first !== undefined && first - 1 < position) position = first - 1
     }
