@@ -8,13 +8,6 @@ export function idOf(entryId: string): number {
   return Number(entryId.slice(0, entryId.indexOf('-')))
 }
 
-/** Whether entry id `a` comes after `b` in a Redis stream. */
-export function isAfter(a: string, b: string): boolean {
-  const [ai, an] = a.split('-').map(Number)
-  const [bi, bn] = b.split('-').map(Number)
-  return ai > bi || (ai === bi && an > bn)
-}
-
 function fieldsOf(flat: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1]
