@@ -7,6 +7,7 @@ import type { Delivery, Settled } from './delivery'
 import type { Group, ReadFn } from './group'
 import type { GroupLog } from './group-log'
 import { Pusher, type Waiter } from './live'
+import { park } from './park'
 
 /** What a live group shares with the others. */
 export interface LiveContext {
@@ -78,23 +79,9 @@ export class LiveGroup {
       if (got.length > 0) this.armAfterTake(Date.now())
       return got
     }
-    return new Promise((resolve) => {
-      const finish = (deliveries: Delivery[]) => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', leave)
-        this.group.touch(consumer, Date.now())
-        resolve(deliveries)
-      }
-      const waiter: Waiter = { consumer, max, done: finish }
-      const leave = () => {
-        const at = this.waiters.indexOf(waiter)
-        if (at >= 0) this.waiters.splice(at, 1)
-        finish([])
-      }
-      const timer = setTimeout(leave, waitMs)
-      signal?.addEventListener('abort', leave)
-      this.waiters.push(waiter)
-    })
+    const answered = await park<Delivery, Waiter>(this.waiters, { consumer, max }, waitMs, signal)
+    this.group.touch(consumer, Date.now())
+    return answered
   }
 
   /** Resolves once the acks are written: an acked event never comes back, restarts included. */

@@ -6,6 +6,7 @@ import type { Hub } from '../../core/hub'
 import type { Claimed, PushHandle } from '../consumer-groups'
 import type { GroupConfig } from '../group-log'
 import { refusals } from '../live'
+import { park } from '../park'
 import type { HandedOut, SettleOp, SharedGroupStore, StoredGroup, Upkeep } from './group-store'
 import { Pusher, type Waiter } from './node-consumers'
 import { type Ahead, eventsOf, ReadAhead } from './read-ahead'
@@ -138,26 +139,16 @@ export class SharedGroup {
     const wakes = this.wakes
     const got = await this.take(consumer, max, null, false)
     if (got.length > 0 || waitMs <= 0 || signal?.aborted || this.isStopped) return got
-    return new Promise((resolve) => {
-      const finish = (deliveries: Claimed[]) => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', leave)
-        resolve(deliveries)
-      }
-      const waiter: Waiter = { consumer, max, isTaking: false, isLeaving: false, done: finish }
-      const leave = () => {
-        // A claim under way for it answers it, so nothing it takes is stranded.
-        if (waiter.isTaking) return void (waiter.isLeaving = true)
-        const at = this.waiters.indexOf(waiter)
-        if (at >= 0) this.waiters.splice(at, 1)
-        finish([])
-      }
-      const timer = setTimeout(leave, waitMs)
-      signal?.addEventListener('abort', leave)
-      this.waiters.push(waiter)
-      // Woken while the first claim was under way: that claim may not have seen what woke it.
-      if (this.wakes !== wakes) this.schedule()
-    })
+    // A claim under way for it answers it, so nothing it takes is stranded.
+    const mayLeave = (waiter: Waiter) => {
+      if (!waiter.isTaking) return true
+      waiter.isLeaving = true
+      return false
+    }
+    const answered = park<Claimed, Waiter>(this.waiters, { consumer, max, isTaking: false, isLeaving: false }, waitMs, signal, mayLeave)
+    // Woken while the first claim was under way: that claim may not have seen what woke it.
+    if (this.wakes !== wakes) this.schedule()
+    return answered
   }
 
   /** ack / nack / extend / term; what push consumers here no longer hold frees their credit. */
