@@ -65,18 +65,6 @@ export class Pipeline {
 
   /** Resolves with the request's outcome once committed and applied. */
   submit(stream: string, request: Pending['request']): Promise<{ outcome: Outcome; built: ReadonlyMap<number, Event> }> {
-    return this.enqueue(stream, request)
-  }
-
-  /** Resolves once everything submitted so far is committed (or refused). */
-  async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.inFlight) {
-      if (!this.inFlight) this.flush()
-      await this.inFlight
-    }
-  }
-
-  private enqueue(stream: string, request: Pending['request']): Promise<{ outcome: Outcome; built: ReadonlyMap<number, Event> }> {
     return new Promise((resolve, reject) => {
       this.pending.push({ stream, request, sinceMs: performance.now(), resolve: (outcome, built) => resolve({ outcome, built }), reject })
       if (!this.isFlushScheduled && !this.inFlight) {
@@ -85,6 +73,14 @@ export class Pipeline {
         setImmediate(() => this.flush())
       }
     })
+  }
+
+  /** Resolves once everything submitted so far is committed (or refused). */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.inFlight) {
+      if (!this.inFlight) this.flush()
+      await this.inFlight
+    }
   }
 
   /** One group commit; the next starts when it ends, with whatever arrived meanwhile. */
