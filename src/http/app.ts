@@ -7,13 +7,14 @@ import { type AppDeps, noteRefusal, type ServerLike } from './deps'
 import { docs } from './docs'
 import { invalid } from '../validation'
 import { allowedMethods } from './methods'
+import { plainStreamRoute } from './plain-route'
 import { problem, problemFrom } from './problem'
 import { connectionRoutes } from './routes/connections'
 import { dashboardRoutes } from './routes/dashboard'
-import { eventRoutes, plainStreamEvents } from './routes/events'
+import { eventRoutes, readEvents } from './routes/events'
 import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
-import { publishRoutes } from './routes/publish'
+import { publishEvents, publishRoutes } from './routes/publish'
 import { statsRoutes } from './routes/stats'
 import { streamRoutes } from './routes/streams'
 import { ticketRoutes } from './routes/tickets'
@@ -21,12 +22,11 @@ import { wsRoutes } from './routes/ws'
 
 /** The whole HTTP surface; status codes and problem+json live here and nowhere below. */
 export function createApp(d: AppDeps, version: string) {
-  // Plain polls of one stream are Bun's own route; every other request to that path falls through to Elysia's.
-  const plain = plainStreamEvents(d)
-  const streamEvents = async (request: Request, server: ServerLike): Promise<Response> => {
+  // The hot routes are Bun's own; what they leave (null) falls through to Elysia's route for the same path.
+  const fast = (route: (request: Request, server: ServerLike) => Promise<Response> | null) => async (request: Request, server: ServerLike): Promise<Response> => {
     try {
       d.hostGuard.check(request)
-      return (await plain(request, server)) ?? (await app.fetch(request))
+      return (await route(request, server)) ?? (await app.fetch(request))
     } catch (error) {
       return errorResponse(d, 'UNKNOWN', error, request, app)
     }
@@ -40,7 +40,7 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 30,
       // Bun's own cap is a backstop above ours, so oversized bodies still get our problem+json 413.
       maxRequestBodySize: Math.max(d.config.maxPayload * 2, 16 * 1024 * 1024),
-      routes: { '/v1/streams/:stream/events': { GET: streamEvents as never } },
+      routes: { '/v1/streams/:stream/events': { GET: fast(plainStreamRoute(d, readEvents)) as never, POST: fast(plainStreamRoute(d, publishEvents)) as never } },
     },
     websocket: {
       // Bun must never drop a frame; the transport closes a socket past --buffer-limit with 4008 first.

@@ -61,6 +61,7 @@ const rows: [string, Row][] = [
   ['malformed percent-encoding in a path', { ...post('a%E0%A4%A', '{"data":1}'), status: 400, code: 'bad_name' } as Row],
   ['bad name on close', { method: 'POST', path: '/v1/streams/a..b/close', status: 400, code: 'bad_name' }],
   ['bad name on poll', { path: '/v1/streams/a..b/events', status: 400, code: 'bad_name' }],
+  ['malformed percent-encoding in a poll path', { path: '/v1/streams/a%E0%A4%A/events', status: 400, code: 'bad_name' }],
   // Patterns and query values
   ['double star not last', { path: '/v1/events?stream=a.**.b', status: 400, code: 'bad_pattern', detail: 'last token' }],
   ['empty stream', { path: '/v1/events?stream=', status: 400, code: 'invalid_request', detail: 'stream must be 1–64 items, got an empty list.' }],

@@ -1,7 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
 import { RingcastError } from '../../core/errors'
-import { streamNameProblem } from '../../core/pattern'
 import type { PollPage as Page } from '../../transports/poll'
 import { BODY_ENCODINGS, bodyResponse, negotiate, streamResponse } from '../compression'
 import { type AppDeps, callerOf, keepOpen, type ServerLike } from '../deps'
@@ -23,7 +22,7 @@ const SSE_DOC =
   'Compression (`Accept-Encoding`): SSE in gzip, flushed with every write; polling pages and exports of 1 KB or more in zstd, br or gzip.'
 
 /** One stream (`stream` from the path, not yet checked) or, with null, the streams and patterns of `?stream=`. */
-async function respond(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
+export async function readEvents(d: AppDeps, stream: string | null, request: Request, server: ServerLike | null): Promise<Response> {
   // Authenticated before anything is checked: an anonymous caller learns nothing about the query's rules.
   const caller = await callerOf(d, request, server)
   const q: Static<typeof StreamEventsQuery> & { stream?: string[] } = stream === null ? readEventsQuery(request.url) : readStreamQuery(request.url)
@@ -95,32 +94,12 @@ const responses = {
   400: { description: 'Bad name, pattern or query value.', content: { 'application/problem+json': { schema: Problem as never } } },
 }
 
-const PREFIX = '/v1/streams/'
-const SUFFIX = '/events'
-
-/**
- * GET /v1/streams/{stream}/events as Bun's own route: pollers and EventSource skip Elysia's
- * per-request context. Answers null for what Elysia must handle (CORS headers, %-escaped names).
- */
-export function plainStreamEvents(d: AppDeps) {
-  return (request: Request, server: ServerLike): Promise<Response> | null => {
-    if (!d.origins.isEmpty && request.headers.has('origin')) return null // CORS headers come from the Elysia hook
-    const url = request.url
-    const queryAt = url.indexOf('?')
-    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2), queryAt < 0 ? url.length : queryAt)
-    const name = path.slice(PREFIX.length, path.length - SUFFIX.length)
-    // A %-escape fails the name check too: decoding is left to Elysia.
-    if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || streamNameProblem(name) !== null) return null
-    return respond(d, name, request, server)
-  }
-}
-
 export function eventRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['subscribe'] } })
-    .get('/v1/streams/:stream/events', ({ params, request, server }) => respond(d, params.stream, request, server as ServerLike | null), {
+    .get('/v1/streams/:stream/events', ({ params, request, server }) => readEvents(d, params.stream, request, server as ServerLike | null), {
       detail: { summary: "Subscribe to or poll one stream's events", description: SSE_DOC, responses: responses as never },
     })
-    .get('/v1/events', ({ request, server }) => respond(d, null, request, server as ServerLike | null), {
+    .get('/v1/events', ({ request, server }) => readEvents(d, null, request, server as ServerLike | null), {
       detail: { summary: 'Subscribe to or poll several streams and patterns at once', description: `An event matching several patterns is delivered once. ${SSE_DOC}`, responses: responses as never },
     })
 }

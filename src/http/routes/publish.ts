@@ -9,7 +9,7 @@ import { publishAs, requireClientWritable } from '../publishing'
 import { DuplicateRef, Problem, StoredEvent, StreamInfo, StreamParams } from '../schemas'
 import { streamInfo } from './streams'
 
-const json = { 'Content-Type': 'application/json' }
+const json = new Headers({ 'Content-Type': 'application/json' })
 
 /**
  * The stored event as JSON, straight from its encoded envelope. A dedup hit is flagged, and shows the
@@ -21,23 +21,26 @@ function resultJson(r: PublishResult, stream: string, mayRead: boolean): string 
   return `${r.event.json.slice(0, -1)},"duplicate":true}`
 }
 
+/** POST /v1/streams/{stream}/events: `stream` from the path, not yet checked. */
+export async function publishEvents(d: AppDeps, name: string, request: Request, server: ServerLike | null): Promise<Response> {
+  const caller = await callerOf(d, request, server)
+  const stream = streamOf(name)
+  // Refused before the body is read: a client without the grant costs no upload.
+  d.auth.requirePublish(caller.grants, stream)
+  const text = await readBody(request, d.config.maxPayload)
+  const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
+  const results = await publishAs(d, caller, stream, items)
+  const status = results.every((r) => r.duplicate) ? 200 : 201
+  const mayRead = canSubscribe(caller.grants, stream)
+  const body = isBatch ? `[${results.map((r) => resultJson(r, stream, mayRead)).join(',')}]` : resultJson(results[0], stream, mayRead)
+  return new Response(body, { status, headers: json })
+}
+
 export function publishRoutes(d: AppDeps) {
   return new Elysia({ detail: { tags: ['publish'] } })
     .post(
       '/v1/streams/:stream/events',
-      async ({ params, request, server }) => {
-        const caller = await callerOf(d, request, server as ServerLike | null)
-        const stream = streamOf(params.stream)
-        // Refused before the body is read: a client without the grant costs no upload.
-        d.auth.requirePublish(caller.grants, stream)
-        const text = await readBody(request, d.config.maxPayload)
-        const { items, isBatch } = parsePublishBody(text, request.headers.get('content-type') ?? '', request.headers.get('idempotency-key'), d.config.maxBatch)
-        const results = await publishAs(d, caller, stream, items)
-        const status = results.every((r) => r.duplicate) ? 200 : 201
-        const mayRead = canSubscribe(caller.grants, stream)
-        const body = isBatch ? `[${results.map((r) => resultJson(r, stream, mayRead)).join(',')}]` : resultJson(results[0], stream, mayRead)
-        return new Response(body, { status, headers: json })
-      },
+      ({ params, request, server }) => publishEvents(d, params.stream, request, server as ServerLike | null),
       {
         parse: 'none',
         params: StreamParams,

@@ -1,0 +1,34 @@
+import { RingcastError } from '../core/errors'
+import type { AppDeps, ServerLike } from './deps'
+
+/** A handler for one stream's path, given the stream name already checked. */
+export type StreamHandler = (d: AppDeps, stream: string, request: Request, server: ServerLike | null) => Promise<Response>
+
+const PREFIX = '/v1/streams/'
+const SUFFIX = '/events'
+
+/**
+ * `/v1/streams/{stream}/events` as Bun's own route: publishers, pollers and EventSource skip Elysia's
+ * per-request context and hooks. Answers null for what Elysia must handle: CORS headers, the debug access log.
+ */
+export function plainStreamRoute(d: AppDeps, handler: StreamHandler) {
+  const isHooked = d.logger.isEnabled('debug')
+  return (request: Request, server: ServerLike): Promise<Response> | null => {
+    if (isHooked || (!d.origins.isEmpty && request.headers.has('origin'))) return null
+    const url = request.url
+    const queryAt = url.indexOf('?')
+    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2), queryAt < 0 ? url.length : queryAt)
+    if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX)) return null
+    const name = path.slice(PREFIX.length, path.length - SUFFIX.length)
+    return handler(d, name.includes('%') ? decoded(name) : name, request, server)
+  }
+}
+
+/** The name as the client meant it; the handler then checks it like any other. */
+function decoded(name: string): string {
+  try {
+    return decodeURIComponent(name)
+  } catch {
+    throw new RingcastError('bad_name', `Invalid stream name "${name.slice(0, 80)}": malformed percent-encoding.`, 'Use dot-separated tokens such as jobs.42.')
+  }
+}
