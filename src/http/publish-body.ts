@@ -12,9 +12,10 @@ export async function readBody(request: Request, maxBytes: number): Promise<stri
   const length = request.headers.get('content-length')
   const declared = length === null ? Number.NaN : Number(length)
   if (declared > maxBytes) throw tooLarge(maxBytes)
-  if (!request.body) return ''
   // A declared length within the limit is read in one go (Bun holds it to that length): the common, cheap case.
+  // It comes before `request.body`, which builds a ReadableStream the one-go read never needs.
   if (declared >= 0) return decode(new Uint8Array(await request.arrayBuffer()))
+  if (!request.body) return ''
   const chunks: Uint8Array[] = []
   let size = 0
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
