@@ -11,30 +11,30 @@ export interface Envelope {
 
 const encoder = new TextEncoder()
 
-/** A committed event with its wire encodings, built once at publish and shared by every subscriber. */
+/** A committed event with its wire encodings, each built once, on first use, and shared by every subscriber. */
 export class Event {
-  readonly id: number
-  readonly stream: string
-  readonly type: string
-  readonly timeMs: number
-  readonly correlationId: string | undefined
-  /** The envelope as JSON text: polling pages, export lines and the other frames embed it verbatim. */
-  readonly json: string
-  /** SSE frame: `id`, `event` unless the type is `message`, one `data` line with the envelope. */
-  readonly sse: Uint8Array
-  /** WebSocket text frame `{"op":"event","event":…}`. */
-  readonly ws: string
+  private sseBytes: Uint8Array | undefined
+  private wsText: string | undefined
 
-  constructor(envelope: Envelope, json?: string) {
-    this.id = envelope.id
-    this.stream = envelope.stream
-    this.type = envelope.type
-    this.timeMs = Date.parse(envelope.time)
-    this.correlationId = envelope.correlationId
-    this.json = json ?? JSON.stringify(envelope)
-    // Encoded once here; every subscriber of every transport gets these same bytes.
-    this.sse = encoder.encode(sseFrame(this.id, this.type, this.json))
-    this.ws = `{"op":"event","event":${this.json}}`
+  constructor(
+    readonly id: number,
+    readonly stream: string,
+    readonly type: string,
+    readonly timeMs: number,
+    readonly correlationId: string | undefined,
+    /** The envelope as JSON text: polling pages, export lines and the other frames embed it verbatim. */
+    readonly json: string,
+  ) {}
+
+  /** SSE frame: `id`, `event` unless the type is `message`, one `data` line with the envelope. */
+  get sse(): Uint8Array {
+    // Lazy: a publish nobody subscribes to over SSE never pays for the encoding.
+    return (this.sseBytes ??= encoder.encode(sseFrame(this.id, this.type, this.json)))
+  }
+
+  /** WebSocket text frame `{"op":"event","event":…}`. */
+  get ws(): string {
+    return (this.wsText ??= `{"op":"event","event":${this.json}}`)
   }
 
   envelope(): Envelope {

@@ -95,16 +95,21 @@ export class StreamState implements StreamView {
 
 /** Builds an Event from a log row; the envelope text is rebuilt with the same field order as at publish. */
 export function eventFromRow(row: LogRow): Event {
-  const env: Envelope = {
-    id: row.id,
-    stream: row.stream,
-    type: row.type,
-    data: undefined,
-    time: new Date(row.timeMs).toISOString(),
-  }
+  const env: Envelope = { id: row.id, stream: row.stream, type: row.type, data: undefined, time: isoTime(row.timeMs) }
   if (row.key !== null) env.key = row.key
   if (row.correlationId !== null) env.correlationId = row.correlationId
-  return new Event(env, envelopeJson(env, row.data))
+  return new Event(row.id, row.stream, row.type, row.timeMs, row.correlationId ?? undefined, envelopeJson(env, row.data))
+}
+
+// The events of one commit share their time: the last one formatted is usually the next one asked for.
+let lastTimeMs = Number.NaN
+let lastTime = ''
+function isoTime(timeMs: number): string {
+  if (timeMs !== lastTimeMs) {
+    lastTime = new Date(timeMs).toISOString()
+    lastTimeMs = timeMs
+  }
+  return lastTime
 }
 
 /** The envelope as JSON, with `data` spliced in as already-serialized text. */

@@ -1,11 +1,14 @@
 import { describe, expect, test } from 'bun:test'
-import { type Envelope, Event, sseChunk, sseControl, sseFrame } from '../../src/core/event'
+import { type Envelope, type Event, sseChunk, sseControl, sseFrame } from '../../src/core/event'
 import { eventFromRow } from '../../src/core/streams'
 import { parseFrame } from '../helpers/sse-client'
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 const TIME = '2026-11-22T04:00:00.000Z'
 const envelope = (over: Partial<Envelope> = {}): Envelope => ({ id: 7, stream: 'jobs.42', type: 'message', data: { n: 1 }, time: TIME, ...over })
+/** The event the hub builds for this envelope once it is committed. */
+const eventOf = (env: Envelope): Event =>
+  eventFromRow({ id: env.id, stream: env.stream, type: env.type, data: JSON.stringify(env.data), timeMs: Date.parse(env.time), key: env.key ?? null, correlationId: env.correlationId ?? null })
 
 describe('SSE framing', () => {
   const rows: [string, Partial<Envelope>, string[]][] = [
@@ -14,7 +17,7 @@ describe('SSE framing', () => {
     ['a large id', { id: 9_007_199_254_740_991 }, ['id: 9007199254740991', 'data: ']],
   ]
   test.each(rows)('%s', (_, over, starts) => {
-    const event = new Event(envelope(over))
+    const event = eventOf(envelope(over))
     const frame = text(event.sse)
     expect(frame.endsWith('\n\n')).toBe(true)
     const lines = frame.slice(0, -2).split('\n')
@@ -32,7 +35,7 @@ describe('SSE framing', () => {
     ['null', null],
   ]
   test.each(awkward)('data with %s stays on one data line and round-trips', (_, data) => {
-    const event = new Event(envelope({ data, type: 'log' }))
+    const event = eventOf(envelope({ data, type: 'log' }))
     const frame = text(event.sse)
     const body = frame.slice(0, -2)
     expect(body.includes('\n\n')).toBe(false)
@@ -45,7 +48,7 @@ describe('SSE framing', () => {
   })
 
   test('sseFrame builds the same text the Event holds', () => {
-    const event = new Event(envelope({ type: 'x' }))
+    const event = eventOf(envelope({ type: 'x' }))
     expect(sseFrame(event.id, event.type, event.json)).toBe(text(event.sse))
   })
 
@@ -59,26 +62,26 @@ describe('SSE framing', () => {
 describe('WebSocket frame', () => {
   test('is {"op":"event","event":<envelope>} embedding the same JSON text', () => {
     const env = envelope({ type: 't', key: 'k1', correlationId: 'c1' })
-    const event = new Event(env)
+    const event = eventOf(env)
     expect(JSON.parse(event.ws)).toEqual({ op: 'event', event: env })
     expect(event.ws).toBe(`{"op":"event","event":${event.json}}`)
   })
 
   test('envelope() parses back what was encoded', () => {
     const env = envelope({ data: ['a', 1, null, { b: true }] })
-    expect(new Event(env).envelope()).toEqual(env)
+    expect(eventOf(env).envelope()).toEqual(env)
   })
 })
 
 describe('Event from a log row', () => {
-  test('has the same json, sse and ws bytes as the event built at publish', () => {
+  test('has the envelope as JSON in its field order, with the time of its own row', () => {
     const env = envelope({ type: 'stage', key: 'k', correlationId: 'c' })
-    const atPublish = new Event(env)
-    const fromRow = eventFromRow({ id: 7, stream: 'jobs.42', type: 'stage', data: JSON.stringify(env.data), timeMs: Date.parse(TIME), key: 'k', correlationId: 'c' })
-    expect(fromRow.json).toBe(atPublish.json)
-    expect(text(fromRow.sse)).toBe(text(atPublish.sse))
-    expect(fromRow.ws).toBe(atPublish.ws)
+    const fromRow = eventOf(env)
+    expect(fromRow.json).toBe(JSON.stringify(env))
     expect(fromRow.timeMs).toBe(Date.parse(TIME))
+    // Times alternate between rows: each event keeps its own.
+    const later = '2026-11-22T04:00:01.500Z'
+    expect([eventOf(envelope({ time: later })), eventOf(env), eventOf(envelope({ time: later }))].map((e) => e.envelope().time)).toEqual([later, TIME, later])
   })
 
   test('leaves out key and correlationId when the row has none', () => {
@@ -89,12 +92,12 @@ describe('Event from a log row', () => {
 
 describe('sseChunk', () => {
   test('one event: the very same bytes, no copy', () => {
-    const e = new Event(envelope())
+    const e = eventOf(envelope())
     expect(sseChunk([e])).toBe(e.sse)
   })
 
   test('several events: their frames concatenated in order', () => {
-    const events = [1, 2, 3].map((id) => new Event(envelope({ id, type: id === 2 ? 'other' : 'message' })))
+    const events = [1, 2, 3].map((id) => eventOf(envelope({ id, type: id === 2 ? 'other' : 'message' })))
     const chunk = text(sseChunk(events))
     expect(chunk).toBe(events.map((e) => text(e.sse)).join(''))
     const frames = chunk.split('\n\n').filter(Boolean).map(parseFrame)
@@ -103,7 +106,7 @@ describe('sseChunk', () => {
   })
 
   test('multi-byte characters keep their byte length', () => {
-    const events = [new Event(envelope({ id: 1, data: 'é✓😀' })), new Event(envelope({ id: 2, data: '∑' }))]
+    const events = [eventOf(envelope({ id: 1, data: 'é✓😀' })), eventOf(envelope({ id: 2, data: '∑' }))]
     const chunk = sseChunk(events)
     expect(chunk.byteLength).toBe(events[0].sse.byteLength + events[1].sse.byteLength)
     expect(JSON.parse(parseFrame(text(chunk).split('\n\n')[0]).data!).data).toBe('é✓😀')

@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { Event } from '../../src/core/event'
+import type { Event } from '../../src/core/event'
 import { Ring } from '../../src/core/ring'
+import { eventFromRow } from '../../src/core/streams'
 
-const ev = (id: number) => new Event({ id, stream: 's', type: 'message', data: id, time: new Date(0).toISOString() })
+const ev = (id: number) => eventFromRow({ id, stream: 's', type: 'message', data: String(id), timeMs: 0, key: null, correlationId: null })
 const ids = (events: readonly Event[]) => events.map((e) => e.id)
 function filled(capacity: number, eventIds: number[], floor = 0): Ring {
   const ring = new Ring(capacity, floor)

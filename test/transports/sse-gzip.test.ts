@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { gunzipSync } from 'node:zlib'
-import { Event } from '../../src/core/event'
 import { Batch } from '../../src/core/feed'
+import { eventFromRow } from '../../src/core/streams'
 import { ConstantBlocks, GzipStream, plainOf, type SseChunk } from '../../src/transports/sse-gzip'
 
-const event = (id: number, text: string) => new Event({ id, stream: 'jobs.1', type: 'log', data: { line: text }, time: new Date(0).toISOString() })
+const event = (id: number, text: string) => eventFromRow({ id, stream: 'jobs.1', type: 'log', data: JSON.stringify({ line: text }), timeMs: 0, key: null, correlationId: null })
 const HEARTBEAT = new ConstantBlocks(new TextEncoder().encode(': hb\n\n'))
 
 describe('GzipStream', () => {
