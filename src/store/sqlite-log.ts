@@ -33,6 +33,9 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   // Events held per stream, kept as they change: counting a stream of millions after each prune would stall the loop.
   private readonly counts = new Map<string, number>()
   private last = 0
+  // The highest id is in the events table unless its row is gone (ephemeral, pruned, deleted): only then is it
+  // written to meta, which saves every ordinary commit a page.
+  private persistedLast = 0
   private readonly path: string
 
   constructor(options: SqliteLogOptions) {
@@ -74,6 +77,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     const meta = this.db.query("SELECT value FROM meta WHERE name = 'last_id'").get() as { value: number } | null
     const max = this.db.query('SELECT max(id) AS id FROM events').get() as { id: number | null }
     this.last = Math.max(meta?.value ?? 0, max.id ?? 0)
+    this.persistedLast = meta?.value ?? 0
     const rows = this.db.query('SELECT * FROM streams').all() as Record<string, number | string | null>[]
     for (const r of rows) this.records.set(r.name as string, recordOf(r))
     const stats = this.db
@@ -93,7 +97,14 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
-    return this.appendTx(writes, timeMs, dedupSinceMs)
+    const persisted = this.persistedLast
+    try {
+      return this.appendTx(writes, timeMs, dedupSinceMs)
+    } catch (error) {
+      // Rolled back: meta holds what it held before.
+      this.persistedLast = persisted
+      throw error
+    }
   }
 
   async read(streams: readonly string[], afterId: number, limit: number, where: RowFilter | null): Promise<LogRow[]> {
@@ -131,6 +142,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
+    this.persistLast(this.last)
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
     const deleted = this.db
       .query(
@@ -196,6 +208,13 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     this.db.close()
   }
 
+  /** Writes `id` to meta unless it holds it already; in an append, it is kept only if the transaction commits. */
+  private persistLast(id: number): void {
+    if (id === this.persistedLast) return
+    this.setLastId.run(id)
+    this.persistedLast = id
+  }
+
   /** The body of one append transaction; record changes reach the mirror only once it commits. */
   private store(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Appended {
     const outcomes: Outcome[] = []
@@ -212,8 +231,10 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       changes.push({ kind: 'stream', record: { ...record } })
     }
     let id = this.last
+    let isLastOnlyInMeta = false
     for (const w of writes) {
       if (w.kind === 'delete') {
+        isLastOnlyInMeta = true
         this.db.query('DELETE FROM events WHERE stream = ?').run(w.stream)
         this.db.query('DELETE FROM dedup_keys WHERE stream = ?').run(w.stream)
         this.db.query('DELETE FROM streams WHERE name = ?').run(w.stream)
@@ -264,7 +285,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
         if (!record.ephemeral) {
           this.insertEvent.run(row as never)
           stored.set(w.stream, (stored.get(w.stream) ?? 0) + 1)
-        }
+        } else isLastOnlyInMeta = true
         changes.push({ kind: 'event', row })
         items.push({ id, duplicate: false })
         if (item.terminal) {
@@ -275,7 +296,8 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       }
       outcomes.push({ kind: 'published', items })
     }
-    if (id !== this.last) this.setLastId.run(id)
+    // A later stored event takes over from meta, so the id it was given would be written in vain.
+    if (isLastOnlyInMeta) this.persistLast(id)
     // Reached only when the transaction commits (a throw rolls back and skips this).
     this.last = id
     for (const [name, record] of touched) {

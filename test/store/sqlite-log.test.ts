@@ -82,6 +82,31 @@ describe('SqliteLog', () => {
     expect((await log.open()).lastId).toBe(3)
   })
 
+  test('the last id never goes back when retention pruned every row, nor after ephemeral events and a failed append', async () => {
+    const file = freshFile()
+    let log = openLog(file)
+    await log.open()
+    await log.append([publish('a.1', items(1, 2, 3))], 1000, 0)
+    const meta = () => (log.db.query("SELECT value FROM meta WHERE name = 'last_id'").get() as { value: number } | null)?.value
+    // Stored events hold the last id themselves: an ordinary commit writes no meta page.
+    expect(meta()).toBeUndefined()
+    expect(await log.prune('a.1', 0, 2000, 100, Number.MAX_SAFE_INTEGER)).toMatchObject({ removed: 3 })
+    const reopen = async () => {
+      await log.close()
+      open.splice(open.indexOf(log), 1)
+      log = openLog(file)
+      return (await log.open()).lastId
+    }
+    expect(await reopen()).toBe(3)
+    const eph = { name: 'e.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: true, closed: false, prunedThrough: 0 }
+    await log.append([{ kind: 'publish', stream: 'e.1', items: items(4, 5), create: eph }], 3000, 0)
+    // The next append fails after its ephemeral events: meta must keep 5, not a rolled-back 7.
+    log.db.exec("CREATE TRIGGER fail BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await expect(log.append([{ kind: 'publish', stream: 'e.1', items: items(6, 7) }, publish('a.1', items(8))], 4000, 0)).rejects.toThrow('disk full')
+    log.db.exec('DROP TRIGGER fail')
+    expect(await reopen()).toBe(5)
+  })
+
   test('a second SqliteLog on the same file throws DataFileInUseError while the first is open, and opens once it closed', async () => {
     const file = freshFile()
     const first = openLog(file)
