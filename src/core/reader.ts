@@ -47,11 +47,12 @@ export class Reader {
     let prunedAbove = false
     for (const state of states) {
       if (state.record.prunedThrough > afterId) prunedAbove = true
-      const ring = await this.ringCovering(state, afterId)
+      // Awaited only when it has to be built: a live reader's read is answered from the ring without a turn of the loop.
+      const ring = state.record.ephemeral ? await this.ringFor(state) : state.ring?.covers(afterId) ? state.ring : undefined
       if (ring) candidates = candidates.concat(ring.since(afterId).filter((e) => filter.matches(e)))
       else fromLog.push(state.name)
     }
-    const rows = await this.log.read(fromLog, afterId, limit, where)
+    const rows = fromLog.length > 0 ? await this.log.read(fromLog, afterId, limit, where) : []
     // Never past what this node applied: rings hold only that, and a follow picks up the rest live.
     for (const row of rows) if (row.id <= applied) candidates.push(eventFromRow(row))
     if (states.length > 1) candidates.sort((a, b) => a.id - b.id)
@@ -117,12 +118,6 @@ export class Reader {
   }
 
   /** The ring when it alone can answer "everything after `afterId`" (an ephemeral stream's ring always must). */
-  private async ringCovering(state: StreamState, afterId: number): Promise<Ring | undefined> {
-    if (state.record.ephemeral) return this.ringFor(state)
-    if (state.ring?.covers(afterId)) return state.ring
-    return undefined
-  }
-
   /** The stream's ring, built now (a new or ephemeral stream) or rebuilt from the log (an evicted one). */
   async ringFor(state: StreamState): Promise<Ring> {
     const ring = await ringOf(state, (stream, n) => this.log.tail([stream], n, null))

@@ -1,7 +1,7 @@
 import { type Envelope, Event } from './event'
 import type { LogRow, StreamRecord, StreamStats } from './log'
 import { NameIndex } from './name-index'
-import { matches } from './pattern'
+import { isWildcard, matches } from './pattern'
 import { Ring } from './ring'
 
 /** Stream settings as configured; unset fields fall back to pattern defaults, then server defaults. */
@@ -170,7 +170,14 @@ export class StreamRegistry {
 
   /** Known streams that `patterns` select, each once. */
   matching(patterns: readonly string[]): StreamState[] {
-    if (patterns.length === 1) return this.byPattern.select(patterns[0])
+    if (patterns.length === 1) {
+      // One exact name, the common poll and subscription, is a map lookup, not a walk of the index.
+      if (!isWildcard(patterns[0])) {
+        const state = this.byName.get(patterns[0])
+        return state ? [state] : []
+      }
+      return this.byPattern.select(patterns[0])
+    }
     const out = new Set<StreamState>()
     for (const p of patterns) for (const s of this.byPattern.select(p)) out.add(s)
     return [...out]
