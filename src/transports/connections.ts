@@ -57,6 +57,9 @@ export class Connections {
   private readonly patternsOf = new Map<string, number>()
   private readonly patternsPerClient = new Map<string, number>()
   private patternTotal = 0
+  // Connections not yet counted against their client. A client holds no more than every connection together, so
+  // below a per-client limit there is nothing to count; a long-poll's address, a syscall, is looked up only past it.
+  private readonly unkeyed = new Set<Connection>()
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -74,13 +77,14 @@ export class Connections {
 
   /** Registers a connection with the patterns it holds, or throws too_many_connections / too_many_client_connections / too_many_patterns. */
   add(connection: Connection): void {
-    this.checkRoom(connection.client)
-    this.checkPatterns(connection, connection.patterns().length)
+    const n = connection.patterns().length
+    this.checkRoomFor(() => connection.client)
+    this.checkPatterns(connection, n)
     this.byId.set(connection.id, connection)
     this.byTransport[connection.transport]++
-    this.perClient.set(connection.client, (this.perClient.get(connection.client) ?? 0) + 1)
+    this.unkeyed.add(connection)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
-    this.holdPatterns(connection, connection.patterns().length)
+    this.holdPatterns(connection, n)
     this.observer?.opened(connection)
   }
 
@@ -88,7 +92,7 @@ export class Connections {
   holdPatterns(connection: Connection, n: number): void {
     this.checkPatterns(connection, n)
     this.patternsOf.set(connection.id, (this.patternsOf.get(connection.id) ?? 0) + n)
-    this.patternsPerClient.set(connection.client, (this.patternsPerClient.get(connection.client) ?? 0) + n)
+    if (!this.unkeyed.has(connection)) this.patternsPerClient.set(connection.client, (this.patternsPerClient.get(connection.client) ?? 0) + n)
     this.patternTotal += n
   }
 
@@ -98,10 +102,11 @@ export class Connections {
     if (held === undefined) return
     const given = Math.min(n, held)
     this.patternsOf.set(connection.id, held - given)
+    this.patternTotal -= given
+    if (this.unkeyed.has(connection)) return
     const client = (this.patternsPerClient.get(connection.client) ?? given) - given
     if (client <= 0) this.patternsPerClient.delete(connection.client)
     else this.patternsPerClient.set(connection.client, client)
-    this.patternTotal -= given
   }
 
   /** Throws as `holdPatterns` would, without holding: lets a subscribe be refused before its filter is built. */
@@ -110,6 +115,9 @@ export class Connections {
     if (own > this.limits.maxPatternsPerConnection) {
       throw new RingcastError('too_many_patterns', `A connection may hold at most ${this.limits.maxPatternsPerConnection} patterns over all its subscriptions; this one would hold ${own}.`, 'Unsubscribe some, or use broader patterns (team.7.**).')
     }
+    // A client holds no more than every connection together: below its limit, there is nothing to count.
+    if (this.patternTotal + n <= this.limits.maxPatternsPerClient) return
+    this.keyAll()
     const client = (this.patternsPerClient.get(connection.client) ?? 0) + n
     if (client > this.limits.maxPatternsPerClient) {
       throw new RingcastError('too_many_patterns', `This client may hold at most ${this.limits.maxPatternsPerClient} patterns over all its connections; it would hold ${client}.`, 'Close some subscriptions, or use broader patterns.')
@@ -118,13 +126,29 @@ export class Connections {
 
   /** Throws as `add` would, without registering: lets a WebSocket upgrade be refused with a status. */
   checkRoom(client: string): void {
+    this.checkRoomFor(() => client)
+  }
+
+  private checkRoomFor(client: () => string): void {
     if (this.byId.size >= this.limits.maxConnections) {
       throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
     }
-    const held = this.perClient.get(client) ?? 0
+    if (this.byId.size < this.limits.maxConnectionsPerClient) return
+    this.keyAll()
+    const held = this.perClient.get(client()) ?? 0
     if (held >= this.limits.maxConnectionsPerClient) {
       throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
     }
+  }
+
+  /** Counts every connection not yet counted against its client: due before any per-client limit is checked. */
+  private keyAll(): void {
+    for (const c of this.unkeyed) {
+      this.perClient.set(c.client, (this.perClient.get(c.client) ?? 0) + 1)
+      const held = this.patternsOf.get(c.id) ?? 0
+      if (held > 0) this.patternsPerClient.set(c.client, (this.patternsPerClient.get(c.client) ?? 0) + held)
+    }
+    this.unkeyed.clear()
   }
 
   private arm(connection: Connection, atMs: number): void {
@@ -141,9 +165,11 @@ export class Connections {
     this.patternsOf.delete(connection.id)
     clearTimeout(this.expiry.get(connection.id))
     this.expiry.delete(connection.id)
-    const held = (this.perClient.get(connection.client) ?? 1) - 1
-    if (held <= 0) this.perClient.delete(connection.client)
-    else this.perClient.set(connection.client, held)
+    if (!this.unkeyed.delete(connection)) {
+      const held = (this.perClient.get(connection.client) ?? 1) - 1
+      if (held <= 0) this.perClient.delete(connection.client)
+      else this.perClient.set(connection.client, held)
+    }
     this.observer?.closed(connection)
   }
 

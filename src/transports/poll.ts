@@ -106,8 +106,6 @@ class LongPoll implements FollowSink, Connection {
   readonly id = connectionId('poll')
   readonly transport = 'poll'
   readonly connectedAt = Date.now()
-  readonly remote: string
-  readonly client: string
   readonly expiresAtMs: number | null
   delivered = 0
   lastEventAt: number | null = null
@@ -120,9 +118,16 @@ class LongPoll implements FollowSink, Connection {
     private readonly resolve: (events: readonly Event[]) => void,
     private readonly release: (w: LongPoll) => void,
   ) {
-    this.remote = request.caller.remote
-    this.client = request.caller.client
     this.expiresAtMs = request.expiresAtMs
+  }
+
+  // Asked for only when listed or counted against a limit: the address lookup is a syscall.
+  get remote(): string {
+    return this.request.caller.remote
+  }
+
+  get client(): string {
+    return this.request.caller.client
   }
 
   start(): void {
