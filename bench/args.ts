@@ -13,19 +13,21 @@ export interface Args {
   workers: number
   /** --cluster N: also N ringcast nodes and N Nchan nodes, each set on its own redis-server; 0 when not asked. */
   cluster: number
+  /** --baseline PATH: another ringcast binary (an earlier build) run as the target `baseline`. */
+  baseline: string | null
 }
 
 export type Peer = 'nchan' | 'raw-bun'
 const PEERS: Peer[] = ['nchan', 'raw-bun']
 
-export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N]
+export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N]
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
 scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
            cross-node (with --cluster), soak (10 min), streams-many (1 000 000 streams): only when named, or small with --quick`
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0 }
+  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0, baseline: null }
   const t: Record<string, string> = {}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -43,6 +45,7 @@ export function parseArgs(argv: string[]): Args {
       if (!args.peers.includes(p)) args.peers.push(p)
     } else if (a === '--scenario') args.scenarios.push(...value().split(','))
     else if (a === '--workers') args.workers = Math.max(1, Number(value()))
+    else if (a === '--baseline') args.baseline = value()
     else if (a === '--cluster') {
       args.cluster = Number(value())
       if (!Number.isInteger(args.cluster) || args.cluster < 2 || args.cluster > 4) throw new Error(`--cluster needs a number of nodes from 2 to 4 (the box has 2 cores)\n${USAGE}`)

@@ -11,6 +11,7 @@ const SSE_P95_VS_RAW = 1.5
 const MANY_STREAMS = 1_000_000
 const IDLE_CPU_PCT = 0.5
 const BYTES_PER_EVICTED_STREAM = 1024
+const PUBLISH_RATE_VS_BASELINE = 1.5
 
 /** The targets a run can judge: peer rows where ringcast and that peer both ran, streams-many where ringcast ran it. */
 export function goals(results: ScenarioResult[]): Check[] {
@@ -55,6 +56,15 @@ export function goals(results: ScenarioResult[]): Check[] {
       name: `sse-100 (1000 SSE, 100 events/s): ringcast p95 ≤ ${SSE_P95_VS_RAW}× raw Bun's`,
       isPass: sse.own.latencyMs <= SSE_P95_VS_RAW * sse.other.latencyMs,
       measured: `${vs('p95 ms', sse.own.latencyMs, sse.other.latencyMs, 1)}${flags(sse.own, sse.other)}`,
+    })
+  }
+  const rateOf = (target: string) => results.find((r) => r.target === target && r.http)?.http!.find((h) => h.name === 'publish single')
+  const now = rateOf('ringcast'), before = rateOf('baseline')
+  if (now && before) {
+    out.push({
+      name: `publish single: durable publishes/s ≥ ${PUBLISH_RATE_VS_BASELINE}× the baseline binary's, same run`,
+      isPass: now.eventsPerSec >= PUBLISH_RATE_VS_BASELINE * before.eventsPerSec,
+      measured: `${vs('events/s', now.eventsPerSec, before.eventsPerSec, 0)}; server CPU ${now.serverCpuPct.toFixed(0)} vs ${before.serverCpuPct.toFixed(0)} %`,
     })
   }
   const many = results.find((r) => r.target === 'ringcast' && r.many)?.many

@@ -51,6 +51,7 @@ async function main(): Promise<number> {
     // In this order, so each cluster's rows come right after its single server's.
     const opts = { fromSource: args.fromSource }
     if (!args.isPeerOnly) servers.push(await startRingcast(opts))
+    if (args.baseline) servers.push(await startRingcast({ ...opts, baseline: args.baseline }))
     if (!args.isPeerOnly && nodes) servers.push(await startCluster('ringcast', nodes, opts))
     if (args.peers.includes('nchan')) servers.push(await startNchan())
     if (args.cluster) servers.push(await startCluster('nchan', nodes, opts))
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   if (fan) console.log(`\n${fan}\n`)
   const extras = extrasTable(results)
   if (extras) console.log(`${extras}\n`)
-  const peers = peersTable(results, args.peers)
+  const peers = peersTable(results, args.baseline ? [...args.peers, 'baseline'] : args.peers)
   if (peers) console.log(`${peers}\n`)
   // A cluster next to one ringcast node (what Redis costs) and to the Nchan cluster.
   const cluster = nodes ? peersTable(results, ['ringcast', `nchan×${nodes}`].filter((t) => results.some((r) => r.target === t)), `ringcast×${nodes}`) : ''

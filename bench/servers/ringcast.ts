@@ -10,10 +10,14 @@ const BINARY = join(ROOT, 'dist/ringcast')
  * Builds dist/ringcast if it is missing (npm run build), then starts it on loopback with a temp data file,
  * or as a node named `node` on the shared log at `redis`; `args` are added to its command line.
  */
-export async function startRingcast(opts: { fromSource: boolean; redis?: string; node?: string; args?: string[] }): Promise<Server> {
+export async function startRingcast(opts: { fromSource: boolean; redis?: string; node?: string; args?: string[]; baseline?: string }): Promise<Server> {
   let cmd: string[]
   let description: string
-  if (opts.fromSource) {
+  if (opts.baseline) {
+    if (!existsSync(opts.baseline)) throw new Error(`--baseline ${opts.baseline}: no such file (build the earlier main with npm run build and give its dist/ringcast)`)
+    cmd = [opts.baseline]
+    description = `${opts.baseline} (the baseline binary)`
+  } else if (opts.fromSource) {
     cmd = [process.execPath, join(ROOT, 'src/main.ts')]
     description = `bun ${Bun.version} src/main.ts (from source, not the compiled binary)`
   } else {
@@ -48,7 +52,7 @@ export async function startRingcast(opts: { fromSource: boolean; redis?: string;
     throw err
   }
   return {
-    spec: { kind: 'ringcast', base },
+    spec: { kind: 'ringcast', base, ...(opts.baseline && { label: 'baseline' }) },
     pid: proc.pid,
     description,
     async stop() {

@@ -14,6 +14,7 @@ export function targetOf(spec: TargetSpec): Target {
 export const nodeTargets = (spec: TargetSpec): Target[] => (spec.nodes ?? [spec.base]).map((base) => adapterOf({ ...spec, base, nodes: undefined }))
 
 function adapterOf(spec: TargetSpec): Target {
+  if (spec.label) return { ...adapterOf({ ...spec, label: undefined }), name: spec.label }
   if (spec.kind === 'ringcast') return ringcast(spec)
   if (spec.kind === 'nchan') return nchan(spec)
   if (spec.kind === 'raw-bun') return rawBun(spec)

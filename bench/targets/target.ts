@@ -6,6 +6,8 @@ export interface TargetSpec {
   kind: 'ringcast' | 'nchan' | 'raw-bun' | 'url'
   /** http://host:port of the server (of its first node). */
   base: string
+  /** The target's name in the tables when not its kind's (`baseline`: an earlier ringcast binary). */
+  label?: string
   /** Every node of a cluster, in order (base is the first); absent for one server. */
   nodes?: string[]
   /** --target mode: URL templates with {stream}; `publishBody` with {data}. */
