@@ -1,7 +1,7 @@
 import { RingcastError } from '../core/errors'
 import type { AppDeps, ServerLike } from './deps'
 
-/** A handler for one stream's path, given the stream name already checked. */
+/** A handler for one stream's path, given the name from it (decoded, not yet checked). */
 export type StreamHandler = (d: AppDeps, stream: string, request: Request, server: ServerLike | null) => Promise<Response>
 
 const PREFIX = '/v1/streams/'
