@@ -49,8 +49,13 @@ export class Reader {
       if (state.record.prunedThrough > afterId) prunedAbove = true
       // Awaited only when it has to be built: a live reader's read is answered from the ring without a turn of the loop.
       const ring = state.record.ephemeral ? await this.ringFor(state) : state.ring?.covers(afterId) ? state.ring : undefined
-      if (ring) candidates = candidates.concat(ring.since(afterId).filter((e) => filter.matches(e)))
-      else fromLog.push(state.name)
+      if (!ring) {
+        fromLog.push(state.name)
+        continue
+      }
+      // One stream's ring, with no type or correlation filter, matches whole: one more than a page says there is more.
+      const found = states.length === 1 && !where ? ring.since(afterId, limit + 1) : ring.since(afterId).filter((e) => filter.matches(e))
+      if (found.length > 0) candidates = candidates.length === 0 ? found : candidates.concat(found)
     }
     const rows = fromLog.length > 0 ? await this.log.read(fromLog, afterId, limit, where) : []
     // Never past what this node applied: rings hold only that, and a follow picks up the rest live.

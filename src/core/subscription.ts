@@ -124,7 +124,7 @@ export class Subscription implements Subscriber {
     const held = this.held ?? []
     this.held = undefined
     this.isReplaying = false
-    const fresh = held.filter((e) => e.id > this.lastSent)
+    const fresh = held.length > 0 ? held.filter((e) => e.id > this.lastSent) : held
     if (fresh.length > 0) this.send(new Batch(fresh))
     if (this.isEnding || this.hub.isClosed(this.filter)) return this.finish()
     if (this.sink.live?.() === false) this.close()

@@ -44,7 +44,7 @@ const RUN = Math.random().toString(36).slice(2, 6)
 
 /** A short unique id for a new connection. */
 export function connectionId(transport: Transport): string {
-  return `${transport}-${RUN}${(++sequence).toString(36)}`
+  return `${transport}-${RUN}${++sequence}`
 }
 
 /** Every live subscription, with the global and per-client caps enforced at open. */

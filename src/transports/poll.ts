@@ -95,7 +95,8 @@ export class PollTransport {
         this.connections.remove(w)
       })
       this.connections.add(waiter) // throws past a connection limit, before anything is held
-      waiter.subscription = this.hub.follow(request.filter, from, waiter)
+      // Nothing applied since the read: live from here, without reading the same nothing again.
+      waiter.subscription = this.hub.follow(request.filter, this.hub.lastId === from ? null : from, waiter)
       waiter.start()
     })
   }
