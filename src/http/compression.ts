@@ -17,6 +17,19 @@ const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }
  */
 export function negotiate<E extends Encoding>(acceptEncoding: string | null, offered: readonly E[]): E | null {
   if (!acceptEncoding) return null
+  // Clients send the same few values over and over: each is parsed once (the cache is bounded).
+  const key = `${offered.join()}|${acceptEncoding}`
+  let best = negotiated.get(key) as E | null | undefined
+  if (best === undefined) {
+    if (negotiated.size >= 256) negotiated.clear()
+    negotiated.set(key, (best = weighed(acceptEncoding, offered)))
+  }
+  return best
+}
+
+const negotiated = new Map<string, Encoding | null>()
+
+function weighed<E extends Encoding>(acceptEncoding: string, offered: readonly E[]): E | null {
   const weights = new Map<string, number>()
   for (const part of acceptEncoding.split(',')) {
     const [name, ...params] = part.split(';')
@@ -36,11 +49,13 @@ export function negotiate<E extends Encoding>(acceptEncoding: string | null, off
 }
 
 /** A whole body, compressed in `encoding` when it is at least MIN_COMPRESS_BYTES. */
-export function bodyResponse(body: string, encoding: Encoding | null, headers: Record<string, string>): Response {
+export function bodyResponse(body: string, encoding: Encoding | null, headers: Headers): Response {
   // Characters, not bytes: close enough for a threshold, and no pass over the body.
   if (encoding === null || body.length < MIN_COMPRESS_BYTES) return new Response(body, { headers })
   const compressed = encoding === 'zstd' ? zstdCompressSync(body) : encoding === 'br' ? brotliCompressSync(body, BROTLI) : gzipSync(body)
-  return new Response(compressed, { headers: { ...headers, 'Content-Encoding': encoding } })
+  const response = new Response(compressed, { headers })
+  response.headers.set('Content-Encoding', encoding)
+  return response
 }
 
 /** A streamed body, compressed in `encoding` unless it ends before MIN_COMPRESS_BYTES. */

@@ -14,9 +14,12 @@ export function queryReader<S extends TObject>(schema: S): (url: string) => Stat
   const check = TypeCompiler.Compile(schema)
   const kinds = new Map<string, Kind>()
   for (const [key, property] of Object.entries(schema.properties)) kinds.set(key, kindOf(property))
+  // Every query starts from the same shape (optional keys unset), so reads and the check stay on one fast path.
+  const required = new Set(schema.required ?? [])
+  const blank = Object.fromEntries([...kinds.keys()].filter((key) => !required.has(key)).map((key) => [key, undefined]))
   return (url) => {
     const at = url.indexOf('?')
-    const query: Record<string, unknown> = {}
+    const query: Record<string, unknown> = { ...blank }
     if (at >= 0) {
       for (const [key, value] of pairsOf(url.slice(at + 1))) {
         const kind = kinds.get(key)
@@ -26,7 +29,7 @@ export function queryReader<S extends TObject>(schema: S): (url: string) => Stat
           for (const part of value.split(',')) if (part.trim() !== '') list.push(part.trim())
           continue
         }
-        if (key in query) throw new RingcastError('invalid_request', `${key} is given more than once.`, 'Give each parameter once (only stream and types may repeat).')
+        if (query[key] !== undefined) throw new RingcastError('invalid_request', `${key} is given more than once.`, 'Give each parameter once (only stream and types may repeat).')
         query[key] = converted(kind, value)
       }
     }
