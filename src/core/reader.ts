@@ -122,7 +122,6 @@ export class Reader {
     return [...found.values()].sort((a, b) => a.id - b.id)
   }
 
-  /** The ring when it alone can answer "everything after `afterId`" (an ephemeral stream's ring always must). */
   /** The stream's ring, built now (a new or ephemeral stream) or rebuilt from the log (an evicted one). */
   async ringFor(state: StreamState): Promise<Ring> {
     const ring = await ringOf(state, (stream, n) => this.log.tail([stream], n, null))
