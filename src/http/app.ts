@@ -7,7 +7,7 @@ import { type AppDeps, noteRefusal, type ServerLike } from './deps'
 import { docs } from './docs'
 import { invalid } from '../validation'
 import { allowedMethods } from './methods'
-import { plainStreamRoute } from './plain-route'
+import { plainRoute, plainStreamRoute } from './plain-route'
 import { problem, problemFrom } from './problem'
 import { connectionRoutes } from './routes/connections'
 import { dashboardRoutes } from './routes/dashboard'
@@ -40,7 +40,10 @@ export function createApp(d: AppDeps, version: string) {
       idleTimeout: 30,
       // Bun's own cap is a backstop above ours, so oversized bodies still get our problem+json 413.
       maxRequestBodySize: Math.max(d.config.maxPayload * 2, 16 * 1024 * 1024),
-      routes: { '/v1/streams/:stream/events': { GET: fast(plainStreamRoute(d, readEvents)) as never, POST: fast(plainStreamRoute(d, publishEvents)) as never } },
+      routes: {
+        '/v1/streams/:stream/events': { GET: fast(plainStreamRoute(d, readEvents)) as never, POST: fast(plainStreamRoute(d, publishEvents)) as never },
+        '/v1/events': { GET: fast(plainRoute(d, (request, server) => readEvents(d, null, request, server))) as never },
+      },
     },
     websocket: {
       // Bun must never drop a frame; the transport closes a socket past --buffer-limit with 4008 first.

@@ -8,20 +8,24 @@ const PREFIX = '/v1/streams/'
 const SUFFIX = '/events'
 
 /**
- * `/v1/streams/{stream}/events` as Bun's own route: publishers, pollers and EventSource skip Elysia's
- * per-request context and hooks. Answers null for what Elysia must handle: CORS headers, the debug access log.
+ * A hot route as Bun's own: publishers, pollers and subscribers skip Elysia's per-request context and
+ * hooks. Answers null for what Elysia must handle: CORS headers, the debug access log.
  */
-export function plainStreamRoute(d: AppDeps, handler: StreamHandler) {
+export function plainRoute(d: AppDeps, handler: (request: Request, server: ServerLike) => Promise<Response> | null) {
   const isHooked = d.logger.isEnabled('debug')
-  return (request: Request, server: ServerLike): Promise<Response> | null => {
-    if (isHooked || (!d.origins.isEmpty && request.headers.has('origin'))) return null
+  return (request: Request, server: ServerLike): Promise<Response> | null => (isHooked || (!d.origins.isEmpty && request.headers.has('origin')) ? null : handler(request, server))
+}
+
+/** `/v1/streams/{stream}/events` as a plain route, the stream name taken from the path. */
+export function plainStreamRoute(d: AppDeps, handler: StreamHandler) {
+  return plainRoute(d, (request, server) => {
     const url = request.url
     const queryAt = url.indexOf('?')
     const path = url.slice(url.indexOf('/', url.indexOf('//') + 2), queryAt < 0 ? url.length : queryAt)
     if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX)) return null
     const name = path.slice(PREFIX.length, path.length - SUFFIX.length)
     return handler(d, name.includes('%') ? decoded(name) : name, request, server)
-  }
+  })
 }
 
 /** The name as the client meant it; the handler then checks it like any other. */

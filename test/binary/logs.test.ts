@@ -88,6 +88,7 @@ describe('--log-level debug', () => {
     await fetch(`${server.url}/v1/streams/jobs.9/events`, { method: 'POST', headers, body: '{"data":1}' })
     // One stream's publishes and polls have a fast route of their own: logged all the same.
     await fetch(`${server.url}/v1/streams/jobs.9/events?after=0`, { headers })
+    await fetch(`${server.url}/v1/events?stream=jobs.*&after=0`, { headers })
     await fetch(`${server.url}/v1/streams?access_token=${token}`)
     await fetch(`${server.url}/v1/nope`, { headers })
     await fetch(`${server.url}/v1/streams`, { method: 'DELETE', headers })
@@ -97,6 +98,7 @@ describe('--log-level debug', () => {
     expect(requests.map((l) => l.replace(/^.*DEBUG request /, '').replace(/ us=\d+$/, ' us=N'))).toEqual([
       'method="POST" path="/v1/streams/jobs.9/events" status=201 us=N',
       'method="GET" path="/v1/streams/jobs.9/events" status=200 us=N',
+      'method="GET" path="/v1/events" status=200 us=N',
       'method="GET" path="/v1/streams" status=200 us=N',
       'method="GET" path="/v1/nope" status=404 us=N',
       'method="DELETE" path="/v1/streams" status=405 us=N',
