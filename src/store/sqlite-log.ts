@@ -179,6 +179,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   async isWritable(): Promise<boolean> {
     try {
       this.setLastId.run(this.last)
+      this.persistedLast = this.last
       return true
     } catch {
       return false
