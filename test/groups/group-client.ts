@@ -27,6 +27,19 @@ export class GroupClient {
     return body.deliveries
   }
 
+  /** Claims for `consumer` until `quiet` claims in a row come back empty, handing each non-empty batch to `handle`. */
+  async claimUntilQuiet(consumer: string, max: number, wait: number, quiet: number, handle: (got: Awaited<ReturnType<GroupClient['claim']>>) => Promise<void>): Promise<void> {
+    for (let empty = 0; empty < quiet; ) {
+      const got = await this.claim(consumer, max, wait)
+      if (got.length === 0) {
+        empty++
+        continue
+      }
+      empty = 0
+      await handle(got)
+    }
+  }
+
   async settle(op: 'ack' | 'nack' | 'extend' | 'term', body: Record<string, unknown>): Promise<{ ok: number[]; notHeld: number[]; deadline?: string }> {
     const res = await this.call('POST', `/v1/groups/${this.group}/${op}`, body)
     if (res.status !== 200) throw new Error(`${op} answered ${res.status}: ${JSON.stringify(res.body)}`)

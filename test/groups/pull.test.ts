@@ -51,20 +51,13 @@ for (const mode of MODES) describe(mode, () => {
       const ids = await publishMany(server.url, 'many.a', 200)
       const more = publishMany(server.url, 'many.b', 200)
       const ledger = new Ledger()
-      const worker = async (name: string) => {
-        for (let empty = 0; empty < 2; ) {
-          const got = await g.claim(name, 7, 0.3)
-          if (got.length === 0) {
-            empty++
-            continue
-          }
-          empty = 0
+      const worker = (name: string) =>
+        g.claimUntilQuiet(name, 7, 0.3, 2, async (got) => {
           for (const d of got) ledger.claimed(name, d.event.id)
           const { ok, notHeld } = await g.ack(name, got.map((d) => d.event.id))
           expect(notHeld).toEqual([])
           ledger.settled(ok)
-        }
-      }
+        })
       await Promise.all(['w1', 'w2', 'w3', 'w4'].map(worker))
       const all = [...ids, ...(await more)]
       expect(ledger.violations).toEqual([])
