@@ -84,13 +84,18 @@ export class Connections {
     this.byTransport[connection.transport]++
     this.unkeyed.add(connection)
     if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
-    this.holdPatterns(connection, n)
+    this.countPatterns(connection, n)
     this.observer?.opened(connection)
   }
 
   /** A live connection takes `n` more patterns (a WebSocket subscribe), or throws too_many_patterns. */
   holdPatterns(connection: Connection, n: number): void {
     this.checkPatterns(connection, n)
+    this.countPatterns(connection, n)
+  }
+
+  /** Holds `n` more patterns for a connection already checked for them. */
+  private countPatterns(connection: Connection, n: number): void {
     this.patternsOf.set(connection.id, (this.patternsOf.get(connection.id) ?? 0) + n)
     if (!this.unkeyed.has(connection)) this.patternsPerClient.set(connection.client, (this.patternsPerClient.get(connection.client) ?? 0) + n)
     this.patternTotal += n
