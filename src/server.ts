@@ -102,7 +102,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const consumers = new WsConsumers(
     groups,
     (client, group, patterns) => auth.requireWork(client.identity.grants, group, patterns),
-    (client) => connections.get(client.id) === client,
+    (client) => connections.has(client),
   )
   const ws = new WsTransport(hub, connections, metrics, { bufferLimit: config.bufferLimit, maxSubscriptions: 256 }, wsRules({ auth, publishRate, hub, config }), (topic, frame) => publishTo(topic, frame), consumers)
   hub.hooks.ended = (streams) => ws.ended(streams)

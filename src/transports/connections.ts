@@ -47,19 +47,25 @@ export function connectionId(transport: Transport): string {
   return `${transport}-${RUN}${++sequence}`
 }
 
+/** What the registry holds for one live connection. */
+interface Held {
+  patterns: number
+  expiry: ReturnType<typeof setTimeout> | undefined
+}
+
 /** Every live subscription, with the global and per-client caps enforced at open. */
 export class Connections {
-  private readonly byId = new Map<string, Connection>()
+  // Keyed by the connection itself: a long-poll opens and closes one per round trip, and needs no id for it.
+  private readonly live = new Map<Connection, Held>()
   // Kept as they change: sampled every second, where walking every connection would cost.
   private readonly byTransport: Record<Transport, number> = { sse: 0, ws: 0, poll: 0 }
+  // Clients are counted only from the first time a per-client limit could be reached: below it a client holds no
+  // more than every connection together, so there is nothing to count, and a long-poll's address (a syscall) is
+  // never looked up.
+  private isCounting = false
   private readonly perClient = new Map<string, number>()
-  private readonly expiry = new Map<string, ReturnType<typeof setTimeout>>()
-  private readonly patternsOf = new Map<string, number>()
   private readonly patternsPerClient = new Map<string, number>()
   private patternTotal = 0
-  // Connections not yet counted against their client. A client holds no more than every connection together, so
-  // below a per-client limit there is nothing to count; a long-poll's address, a syscall, is looked up only past it.
-  private readonly unkeyed = new Set<Connection>()
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -67,7 +73,7 @@ export class Connections {
   ) {}
 
   get size(): number {
-    return this.byId.size
+    return this.live.size
   }
 
   /** Patterns held by every live connection together. */
@@ -80,49 +86,51 @@ export class Connections {
     const n = connection.patterns().length
     this.checkRoomFor(() => connection.client)
     this.checkPatterns(connection, n)
-    this.byId.set(connection.id, connection)
+    const held: Held = { patterns: 0, expiry: undefined }
+    this.live.set(connection, held)
     this.byTransport[connection.transport]++
-    this.unkeyed.add(connection)
-    if (connection.expiresAtMs !== null) this.arm(connection, connection.expiresAtMs)
-    this.countPatterns(connection, n)
+    if (this.isCounting) add(this.perClient, connection.client, 1)
+    if (connection.expiresAtMs !== null) this.arm(connection, held, connection.expiresAtMs)
+    this.hold(connection, held, n)
     this.observer?.opened(connection)
   }
 
   /** A live connection takes `n` more patterns (a WebSocket subscribe), or throws too_many_patterns. */
   holdPatterns(connection: Connection, n: number): void {
+    const held = this.live.get(connection)
+    if (!held) return
     this.checkPatterns(connection, n)
-    this.countPatterns(connection, n)
+    this.hold(connection, held, n)
   }
 
   /** Holds `n` more patterns for a connection already checked for them. */
-  private countPatterns(connection: Connection, n: number): void {
-    this.patternsOf.set(connection.id, (this.patternsOf.get(connection.id) ?? 0) + n)
-    if (!this.unkeyed.has(connection)) this.patternsPerClient.set(connection.client, (this.patternsPerClient.get(connection.client) ?? 0) + n)
+  private hold(connection: Connection, held: Held, n: number): void {
+    held.patterns += n
+    if (this.isCounting) add(this.patternsPerClient, connection.client, n)
     this.patternTotal += n
   }
 
   /** A live connection gives `n` patterns back (a WebSocket unsubscribe). */
   releasePatterns(connection: Connection, n: number): void {
-    const held = this.patternsOf.get(connection.id)
-    if (held === undefined) return
-    const given = Math.min(n, held)
-    this.patternsOf.set(connection.id, held - given)
+    const held = this.live.get(connection)
+    if (held) this.release(connection, held, n)
+  }
+
+  private release(connection: Connection, held: Held, n: number): void {
+    const given = Math.min(n, held.patterns)
+    held.patterns -= given
     this.patternTotal -= given
-    if (this.unkeyed.has(connection)) return
-    const client = (this.patternsPerClient.get(connection.client) ?? given) - given
-    if (client <= 0) this.patternsPerClient.delete(connection.client)
-    else this.patternsPerClient.set(connection.client, client)
+    if (this.isCounting) add(this.patternsPerClient, connection.client, -given)
   }
 
   /** Throws as `holdPatterns` would, without holding: lets a subscribe be refused before its filter is built. */
   checkPatterns(connection: Connection, n: number): void {
-    const own = (this.patternsOf.get(connection.id) ?? 0) + n
+    const own = (this.live.get(connection)?.patterns ?? 0) + n
     if (own > this.limits.maxPatternsPerConnection) {
       throw new RingcastError('too_many_patterns', `A connection may hold at most ${this.limits.maxPatternsPerConnection} patterns over all its subscriptions; this one would hold ${own}.`, 'Unsubscribe some, or use broader patterns (team.7.**).')
     }
-    // A client holds no more than every connection together: below its limit, there is nothing to count.
     if (this.patternTotal + n <= this.limits.maxPatternsPerClient) return
-    this.keyAll()
+    this.startCounting()
     const client = (this.patternsPerClient.get(connection.client) ?? 0) + n
     if (client > this.limits.maxPatternsPerClient) {
       throw new RingcastError('too_many_patterns', `This client may hold at most ${this.limits.maxPatternsPerClient} patterns over all its connections; it would hold ${client}.`, 'Close some subscriptions, or use broader patterns.')
@@ -135,55 +143,56 @@ export class Connections {
   }
 
   private checkRoomFor(client: () => string): void {
-    if (this.byId.size >= this.limits.maxConnections) {
+    if (this.live.size >= this.limits.maxConnections) {
       throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
     }
-    if (this.byId.size < this.limits.maxConnectionsPerClient) return
-    this.keyAll()
+    if (this.live.size < this.limits.maxConnectionsPerClient) return
+    this.startCounting()
     const held = this.perClient.get(client()) ?? 0
     if (held >= this.limits.maxConnectionsPerClient) {
       throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
     }
   }
 
-  /** Counts every connection not yet counted against its client: due before any per-client limit is checked. */
-  private keyAll(): void {
-    for (const c of this.unkeyed) {
-      this.perClient.set(c.client, (this.perClient.get(c.client) ?? 0) + 1)
-      const held = this.patternsOf.get(c.id) ?? 0
-      if (held > 0) this.patternsPerClient.set(c.client, (this.patternsPerClient.get(c.client) ?? 0) + held)
+  /** Counts every live connection against its client, once; from then on each is counted as it comes and goes. */
+  private startCounting(): void {
+    if (this.isCounting) return
+    this.isCounting = true
+    for (const [c, held] of this.live) {
+      add(this.perClient, c.client, 1)
+      add(this.patternsPerClient, c.client, held.patterns)
     }
-    this.unkeyed.clear()
   }
 
-  private arm(connection: Connection, atMs: number): void {
+  private arm(connection: Connection, held: Held, atMs: number): void {
     // setTimeout holds at most ~24.8 days: a longer wait is done in steps.
     const delay = Math.min(Math.max(0, atMs - Date.now()), 2 ** 31 - 1)
-    const timer = setTimeout(() => (Date.now() >= atMs ? connection.expire() : this.arm(connection, atMs)), delay)
-    this.expiry.set(connection.id, timer)
+    held.expiry = setTimeout(() => (Date.now() >= atMs ? connection.expire() : this.arm(connection, held, atMs)), delay)
   }
 
   remove(connection: Connection): void {
-    if (!this.byId.delete(connection.id)) return
+    const held = this.live.get(connection)
+    if (!held) return
+    this.live.delete(connection)
     this.byTransport[connection.transport]--
-    this.releasePatterns(connection, this.patternsOf.get(connection.id) ?? 0)
-    this.patternsOf.delete(connection.id)
-    clearTimeout(this.expiry.get(connection.id))
-    this.expiry.delete(connection.id)
-    if (!this.unkeyed.delete(connection)) {
-      const held = (this.perClient.get(connection.client) ?? 1) - 1
-      if (held <= 0) this.perClient.delete(connection.client)
-      else this.perClient.set(connection.client, held)
-    }
+    this.release(connection, held, held.patterns)
+    if (held.expiry !== undefined) clearTimeout(held.expiry)
+    if (this.isCounting) add(this.perClient, connection.client, -1)
     this.observer?.closed(connection)
   }
 
+  has(connection: Connection): boolean {
+    return this.live.has(connection)
+  }
+
+  /** The live connection with this id; walks them all, which only an operator's request does. */
   get(id: string): Connection | undefined {
-    return this.byId.get(id)
+    for (const c of this.live.keys()) if (c.id === id) return c
+    return undefined
   }
 
   all(): IterableIterator<Connection> {
-    return this.byId.values()
+    return this.live.keys()
   }
 
   countBy(transport: Transport): number {
@@ -191,6 +200,13 @@ export class Connections {
   }
 
   closeAll(reason: string, code?: number): void {
-    for (const c of [...this.byId.values()]) c.close(reason, code)
+    for (const c of [...this.live.keys()]) c.close(reason, code)
   }
+}
+
+/** Adds `n` to a count in `counts`; a count that reaches 0 is dropped. */
+function add(counts: Map<string, number>, key: string, n: number): void {
+  const value = (counts.get(key) ?? 0) + n
+  if (value > 0) counts.set(key, value)
+  else counts.delete(key)
 }

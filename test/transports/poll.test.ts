@@ -85,6 +85,27 @@ test('long-poll: wait=5 answers as soon as an event is published', async () => {
   expect(page).toEqual({ events: [live], next: live.id, closed: false })
 })
 
+test('long-poll: with nothing published, wait=1 ends with an empty page, not before the second is up', async () => {
+  const [last] = await publishN(server.url, 'poll-quiet.1', 1)
+  const started = performance.now()
+  const page = await poll(`/v1/streams/poll-quiet.1/events?after=${last.id}&wait=1`)
+  expect(performance.now() - started).toBeGreaterThanOrEqual(1000)
+  expect(page).toEqual({ events: [], next: last.id, closed: false })
+})
+
+test('long-poll: a client that goes away frees its place at once', async () => {
+  const [last] = await publishN(server.url, 'poll-gone.1', 1)
+  const abort = new AbortController()
+  const pending = fetch(`${server.url}/v1/streams/poll-gone.1/events?after=${last.id}&wait=60`, { signal: abort.signal }).catch(() => 'aborted')
+  await longPollHeld('poll-gone.1')
+  abort.abort()
+  expect(await pending).toBe('aborted')
+  await eventually(async () => {
+    const { connections } = (await (await fetch(`${server.url}/v1/connections`)).json()) as any
+    return !connections.some((c: any) => c.patterns.includes('poll-gone.1'))
+  }, 3000, 'aborted long-poll released')
+})
+
 test('long-poll from a position never issued: the reset is never lost', async () => {
   const [last] = await publishN(server.url, 'poll-reset.1', 1)
   const far = last.id + 100
