@@ -1,4 +1,5 @@
-import type { Target } from '../targets/target.ts'
+import type { HttpRequest, Target } from '../targets/target.ts'
+import { HttpConnection, type HttpResponse } from './http-conn.ts'
 import { nowMs, payload } from './payload.ts'
 
 export const MAX_IN_FLIGHT = 8
@@ -27,7 +28,8 @@ export interface PublishReport {
  * Paced publisher. Up to MAX_IN_FLIGHT requests per stream: a server that fans out inside the publish request
  * answers in ~1000 × µs, so one at a time would cap the rate, not the server. The send time is stamped when a
  * request leaves. `published` is updated as acks arrive, so a caller can read progress mid-run (reconnect storm).
- * With several nodes' targets, successive events go to successive nodes.
+ * With several nodes' targets, successive events go to successive nodes. Requests go out on keep-alive connections
+ * that stay open for the whole run, so every server is measured without accepting new ones.
  */
 export async function publish(targets: Target[], plan: PublishPlan, published: Record<number, number> = {}): Promise<PublishReport> {
   const n = plan.streams.length
@@ -37,14 +39,14 @@ export async function publish(targets: Target[], plan: PublishPlan, published: R
   const acks: number[] = []
   let total = 0, errors = 0, due = 0, rr = 0, node = 0
   const started = performance.now()
+  const connections = new KeepAlive()
 
   const send = async (s: number, q: number): Promise<void> => {
     const req = targets[node++ % targets.length].publish(plan.streams[s], payload(s, q, plan.padBytes))
     const t0 = nowMs()
     try {
-      const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body })
-      await res.arrayBuffer()
-      if (res.ok) { published[s] = Math.max(published[s] ?? 0, q); total++; acks.push(nowMs() - t0) } else errors++
+      const res = await connections.post(req)
+      if (res.status >= 200 && res.status < 300) { published[s] = Math.max(published[s] ?? 0, q); total++; acks.push(nowMs() - t0) } else errors++
     } catch { errors++ }
     inFlight[s]--
     pump(s)
@@ -72,7 +74,37 @@ export async function publish(targets: Target[], plan: PublishPlan, published: R
   queued.fill(0)
   while (inFlight.some((x) => x > 0)) await Bun.sleep(2)
   const wallMs = performance.now() - started
+  connections.close()
   acks.sort((a, b) => a - b)
   const pick = (q: number) => acks.length ? acks[Math.min(acks.length - 1, Math.floor(q * acks.length))] : NaN
   return { published, total, errors, wallMs, achievedRate: total / (wallMs / 1000), backlog, ackMs: { p50: pick(0.5), p99: pick(0.99) } }
+}
+
+/** Idle keep-alive connections per origin: a request takes one, or opens one, and gives it back when answered. */
+class KeepAlive {
+  private idle = new Map<string, HttpConnection[]>()
+  private all: HttpConnection[] = []
+
+  async post(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.url)
+    const free = this.idle.get(url.host) ?? []
+    this.idle.set(url.host, free)
+    const conn = free.pop() ?? this.open(url)
+    try {
+      return await conn.request('POST', url.pathname + url.search, req.headers, req.body)
+    } finally {
+      // A connection that failed reconnects on its next request.
+      free.push(conn)
+    }
+  }
+
+  close(): void {
+    for (const conn of this.all) conn.close()
+  }
+
+  private open(url: URL): HttpConnection {
+    const conn = new HttpConnection(url.hostname, Number(url.port || 80))
+    this.all.push(conn)
+    return conn
+  }
 }
