@@ -1,3 +1,5 @@
+import { isWildcard } from './pattern'
+
 /** One level of a token trie: literal children, the `*` child, and what ends here. */
 class Node<T> {
   readonly children = new Map<string, Node<T>>()
@@ -15,9 +17,12 @@ class Node<T> {
 /**
  * Values filed under patterns (`jobs.*`, `team.7.**`, plain names), found from a stream name in
  * O(its tokens + matches) however many patterns there are, as NATS and MQTT brokers index subscriptions.
+ * Plain names, the common case, are one map lookup: the trie holds only the wildcard patterns.
  */
 export class PatternIndex<T> {
   private readonly root = new Node<T>()
+  private readonly plain = new Map<string, Set<T>>()
+  private wildcards = 0
   private count = 0
 
   get size(): number {
@@ -26,6 +31,15 @@ export class PatternIndex<T> {
 
   /** Files `value` under a valid pattern. */
   add(pattern: string, value: T): void {
+    if (!isWildcard(pattern)) {
+      let set = this.plain.get(pattern)
+      if (!set) this.plain.set(pattern, (set = new Set()))
+      if (!set.has(value)) {
+        set.add(value)
+        this.count++
+      }
+      return
+    }
     let node = this.root
     const tokens = pattern.split('.')
     for (let i = 0; i < tokens.length; i++) {
@@ -42,11 +56,19 @@ export class PatternIndex<T> {
     if (!set.has(value)) {
       set.add(value)
       this.count++
+      this.wildcards++
     }
   }
 
   /** Removes `value` from under `pattern`, pruning emptied branches. */
   delete(pattern: string, value: T): void {
+    if (!isWildcard(pattern)) {
+      const set = this.plain.get(pattern)
+      if (!set?.delete(value)) return
+      this.count--
+      if (set.size === 0) this.plain.delete(pattern)
+      return
+    }
     const tokens = pattern.split('.')
     const path: [Node<T>, string][] = []
     let node: Node<T> | undefined = this.root
@@ -59,6 +81,7 @@ export class PatternIndex<T> {
     const set = tokens[tokens.length - 1] === '**' ? node.rest : node.ends
     if (!set.delete(value)) return
     this.count--
+    this.wildcards--
     for (let i = path.length - 1; i >= 0 && node.isEmpty; i--) {
       const [parent, token] = path[i]
       if (token === '*') parent.star = undefined
@@ -69,8 +92,9 @@ export class PatternIndex<T> {
 
   /** Calls `visit` once per (pattern, value) filing that matches the stream `name`; a value filed under several matching patterns is visited for each. */
   match(name: string, visit: (value: T) => void): void {
-    const tokens = name.split('.')
-    this.walk(this.root, tokens, 0, visit)
+    const plain = this.plain.get(name)
+    if (plain) for (const v of plain) visit(v)
+    if (this.wildcards > 0) this.walk(this.root, name.split('.'), 0, visit)
   }
 
   private walk(node: Node<T>, tokens: string[], at: number, visit: (value: T) => void): void {
