@@ -94,11 +94,12 @@ export class Retention {
     if (at >= this.armedAtMs) return
     clearTimeout(this.timer)
     this.armedAtMs = at
+    // A due time already past fires at once: a negative delay would do the same, with a warning on stderr.
     this.timer = setTimeout(() => {
       this.armedAtMs = Number.POSITIVE_INFINITY
       // A failed pass (the log busy or full) is retried by the next one; it must not stop the server.
       this.pass().catch((error) => this.hub.failed(error))
-    }, at - Date.now())
+    }, Math.max(0, at - Date.now()))
     this.timer.unref?.()
   }
 
