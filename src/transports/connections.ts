@@ -50,6 +50,8 @@ export function connectionId(transport: Transport): string {
 /** What the registry holds for one live connection. */
 interface Held {
   patterns: number
+  /** Counted against its client (in perClient and patternsPerClient). */
+  isCounted: boolean
   expiry: ReturnType<typeof setTimeout> | undefined
 }
 
@@ -59,13 +61,12 @@ export class Connections {
   private readonly live = new Map<Connection, Held>()
   // Kept as they change: sampled every second, where walking every connection would cost.
   private readonly byTransport: Record<Transport, number> = { sse: 0, ws: 0, poll: 0 }
-  // Clients are counted only from the first time a per-client limit could be reached: below it a client holds no
-  // more than every connection together, so there is nothing to count, and a long-poll's address (a syscall) is
-  // never looked up.
-  private isCounting = false
   private readonly perClient = new Map<string, number>()
   private readonly patternsPerClient = new Map<string, number>()
   private patternTotal = 0
+  // Connections not yet counted against their client. A client holds no more than every connection together, so
+  // below a per-client limit there is nothing to count; a long-poll's address, a syscall, is looked up only past it.
+  private readonly uncounted = new Set<Connection>()
 
   constructor(
     private readonly limits: ConnectionLimits,
@@ -86,10 +87,10 @@ export class Connections {
     const n = connection.patterns().length
     this.checkRoomFor(() => connection.client)
     this.checkPatterns(connection, n)
-    const held: Held = { patterns: 0, expiry: undefined }
+    const held: Held = { patterns: 0, isCounted: false, expiry: undefined }
     this.live.set(connection, held)
     this.byTransport[connection.transport]++
-    if (this.isCounting) add(this.perClient, connection.client, 1)
+    this.uncounted.add(connection)
     if (connection.expiresAtMs !== null) this.arm(connection, held, connection.expiresAtMs)
     this.hold(connection, held, n)
     this.observer?.opened(connection)
@@ -106,7 +107,7 @@ export class Connections {
   /** Holds `n` more patterns for a connection already checked for them. */
   private hold(connection: Connection, held: Held, n: number): void {
     held.patterns += n
-    if (this.isCounting) add(this.patternsPerClient, connection.client, n)
+    if (held.isCounted) add(this.patternsPerClient, connection.client, n)
     this.patternTotal += n
   }
 
@@ -120,7 +121,7 @@ export class Connections {
     const given = Math.min(n, held.patterns)
     held.patterns -= given
     this.patternTotal -= given
-    if (this.isCounting) add(this.patternsPerClient, connection.client, -given)
+    if (held.isCounted) add(this.patternsPerClient, connection.client, -given)
   }
 
   /** Throws as `holdPatterns` would, without holding: lets a subscribe be refused before its filter is built. */
@@ -130,7 +131,7 @@ export class Connections {
       throw new RingcastError('too_many_patterns', `A connection may hold at most ${this.limits.maxPatternsPerConnection} patterns over all its subscriptions; this one would hold ${own}.`, 'Unsubscribe some, or use broader patterns (team.7.**).')
     }
     if (this.patternTotal + n <= this.limits.maxPatternsPerClient) return
-    this.startCounting()
+    this.countAll()
     const client = (this.patternsPerClient.get(connection.client) ?? 0) + n
     if (client > this.limits.maxPatternsPerClient) {
       throw new RingcastError('too_many_patterns', `This client may hold at most ${this.limits.maxPatternsPerClient} patterns over all its connections; it would hold ${client}.`, 'Close some subscriptions, or use broader patterns.')
@@ -147,21 +148,22 @@ export class Connections {
       throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
     }
     if (this.live.size < this.limits.maxConnectionsPerClient) return
-    this.startCounting()
+    this.countAll()
     const held = this.perClient.get(client()) ?? 0
     if (held >= this.limits.maxConnectionsPerClient) {
       throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
     }
   }
 
-  /** Counts every live connection against its client, once; from then on each is counted as it comes and goes. */
-  private startCounting(): void {
-    if (this.isCounting) return
-    this.isCounting = true
-    for (const [c, held] of this.live) {
+  /** Counts every connection not yet counted against its client: due before any per-client limit is checked. */
+  private countAll(): void {
+    for (const c of this.uncounted) {
+      const held = this.live.get(c)!
+      held.isCounted = true
       add(this.perClient, c.client, 1)
       add(this.patternsPerClient, c.client, held.patterns)
     }
+    this.uncounted.clear()
   }
 
   private arm(connection: Connection, held: Held, atMs: number): void {
@@ -177,7 +179,8 @@ export class Connections {
     this.byTransport[connection.transport]--
     this.release(connection, held, held.patterns)
     if (held.expiry !== undefined) clearTimeout(held.expiry)
-    if (this.isCounting) add(this.perClient, connection.client, -1)
+    if (held.isCounted) add(this.perClient, connection.client, -1)
+    else this.uncounted.delete(connection)
     this.observer?.closed(connection)
   }
 

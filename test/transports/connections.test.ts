@@ -47,6 +47,19 @@ describe('Connections counts a client only once a per-client limit could be reac
     expect(connections.size).toBe(4)
   })
 
+  test('back below the limit, a new connection is not looked up again', () => {
+    const connections = new Connections(limits)
+    const four = [conn('a'), conn('a'), conn('b'), conn('b')]
+    for (const c of four) connections.add(c)
+    for (const c of four.slice(0, 3)) connections.remove(c)
+    const late = conn('c')
+    connections.add(late)
+    expect(late.asked).toBe(0)
+    // Counted ones and uncounted ones still come to the right total once the limit is near again.
+    for (const c of [conn('b'), conn('b')]) connections.add(c)
+    expect(() => connections.add(conn('b'))).toThrow('This client already holds 3 connections (limit 3).')
+  })
+
   test('a connection removed before it was counted leaves no count behind', () => {
     const connections = new Connections(limits)
     const early = [conn('a'), conn('a'), conn('a')]
