@@ -23,7 +23,8 @@ export class Deadlines<T> {
       const created = new Set<T>()
       slot = created
       this.slots.set(due, created)
-      setTimeout(() => this.fire(due, created), due - now)
+      // A slot outlives the waits that leave it early; it must not hold a stopping process open.
+      setTimeout(() => this.fire(due, created), due - now).unref()
     }
     slot.add(item)
     return slot
