@@ -1,65 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Tickets } from '../../src/auth/tickets'
-import { startTestServer, type TestServer } from '../helpers/start-server'
-import { type Claim, forge, hsToken, noneToken, TEST_SECRET, tamper } from '../helpers/tokens'
+import type { TestServer } from '../helpers/start-server'
+import { hsToken, TEST_SECRET } from '../helpers/tokens'
+import { INVALID, KINDS, type Kind, startMatrix, USER, VALID } from './matrix-fixture'
 import { type Answer, bearer, call, exported, roundTrip, sseRead, wsOpen, wsRefusal } from './support'
 
-// Every route and transport × every kind of credential. The target stream team.7.job.1 holds
-// events whose data carries T7-SECRET markers (team.8.job.1 holds T8-SECRET ones): a refused
-// request must carry none of them, and an allowed read must carry them (so "none" means something).
-
-type Kind = 'none' | 'expired' | 'notYet' | 'algNone' | 'badSig' | 'otherSecret' | 'forged' | 'wrong' | 'user' | 'admin' | 'ticket'
-const INVALID: Kind[] = ['none', 'expired', 'notYet', 'algNone', 'badSig', 'otherSecret', 'forged']
-const VALID: Kind[] = ['wrong', 'user', 'admin', 'ticket']
-const KINDS: Kind[] = [...INVALID, ...VALID]
-
-const ADMIN: Claim = { publish: ['**'], subscribe: ['**'], admin: true }
-const USER: Claim = { publish: ['team.7.**'], subscribe: ['team.7.**'] }
-const WRONG: Claim = { publish: ['other.**'], subscribe: ['other.**'] }
+// Every route and transport × every kind of credential (tickets and admin powers: tickets.test.ts).
 
 let server: TestServer
 let base: string
 let wsBase: string
-const cred = {} as Record<Kind, string | null>
+let cred: Record<Kind, string | null>
 let adminToken: string
 let userToken: string
 
 beforeAll(async () => {
-  server = await startTestServer({ 'jwt-secret': TEST_SECRET })
-  base = server.url
-  wsBase = `${base.replace('http', 'ws')}/v1/ws`
-  adminToken = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: 3600 })
-  userToken = await hsToken(TEST_SECRET, USER, { sub: 'alice', expiresInSec: 3600 })
-  cred.none = null
-  // The invalid ones would be admin if they were valid: only their validity refuses them.
-  cred.expired = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: -120 })
-  cred.notYet = await hsToken(TEST_SECRET, ADMIN, { sub: 'root', expiresInSec: 3600, notBeforeInSec: 600 })
-  cred.algNone = noneToken(ADMIN, { sub: 'root', expiresInSec: 3600 })
-  cred.badSig = tamper(adminToken)
-  cred.otherSecret = await hsToken('another-secret-0123456789-xyz', ADMIN, { sub: 'root', expiresInSec: 3600 })
-  cred.forged = forge(userToken, ADMIN, { sub: 'alice', expiresInSec: 3600 })
-  cred.wrong = await hsToken(TEST_SECRET, WRONG, { sub: 'mallory', expiresInSec: 3600 })
-  cred.user = userToken
-  cred.admin = adminToken
-  const minted = await call(`${base}/v1/tickets`, { method: 'POST', headers: { ...bearer(userToken), 'Content-Type': 'application/json' }, body: JSON.stringify({ subscribe: ['team.7.**'] }) })
-  expect(minted.status).toBe(201)
-  cred.ticket = JSON.parse(minted.text).ticket
-
-  const put = async (stream: string, data: string) => {
-    const res = await call(`${base}/v1/streams/${stream}/events`, { method: 'POST', headers: { ...bearer(adminToken), 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'secret', data }) })
-    expect(res.status).toBe(201)
-  }
-  for (let n = 1; n <= 3; n++) {
-    await put('team.7.job.1', `T7-SECRET-${n}`)
-    await put('team.8.job.1', `T8-SECRET-${n}`)
-  }
-  for (const kind of KINDS) {
-    await put(`team.7.close.${kind}`, 'to be closed')
-    await put(`team.7.del.${kind}`, 'to be deleted')
-  }
-  // The precondition of every "nothing leaked" check: both streams hold their events.
-  expect((await exported(base, 'team.7.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
-  expect((await exported(base, 'team.8.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T8-SECRET-1', 'T8-SECRET-2', 'T8-SECRET-3'])
+  ;({ server, base, wsBase, cred, adminToken, userToken } = await startMatrix())
 })
 afterAll(() => server.close())
 
@@ -355,132 +310,3 @@ describe('WebSocket × every credential', () => {
     })
   }
 })
-
-describe('tickets', () => {
-  const mint = (token: string, body: unknown) => call(`${base}/v1/tickets`, { method: 'POST', headers: json(bearer(token)), body: JSON.stringify(body) })
-
-  test('a ticket is URL-safe, expires after its ttl (default 60 s) and opens SSE, polling and WebSocket within its patterns', async () => {
-    const before = Date.now()
-    const answer = await mint(userToken, { subscribe: ['team.7.job.1'] })
-    expect(answer.status).toBe(201)
-    const { ticket, expires } = JSON.parse(answer.text)
-    expect(ticket).toMatch(/^[A-Za-z0-9._~-]+$/)
-    const expiresMs = Date.parse(expires)
-    expect(expiresMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 59_000)
-    expect(expiresMs).toBeLessThanOrEqual(Date.now() + 61_000)
-
-    const streamed = await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${ticket}`, {}, 'T7-SECRET-3')
-    expect(streamed.status).toBe(200)
-    expect(streamed.text).toContain('T7-SECRET-3')
-    const polled = await call(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${ticket}`)
-    // (The matrix's publish row may have added probes to this stream; the secrets come first.)
-    expect(JSON.parse(polled.text).events.map((e: { data: string }) => e.data).slice(0, 3)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
-    const ws = (await wsOpen(`${wsBase}?access_token=${ticket}`))!
-    expect((await roundTrip(ws, { op: 'subscribe', sub: 'a', streams: ['team.7.job.1'], after: 0 }, (m) => m.sub === 'a')).op).toBe('ok')
-    expect((await ws.events(3)).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
-    // Outside the ticket, though inside the token it came from: refused.
-    const outside = await roundTrip(ws, { op: 'subscribe', sub: 'b', streams: ['team.7.job.*'], after: 0 }, (m) => m.sub === 'b')
-    expect(outside).toMatchObject({ op: 'error', error: { code: 'forbidden' } })
-    ws.close()
-  })
-
-  test('a ticket is refused (403) for publish, admin routes, other tickets and patterns outside it', async () => {
-    const { ticket } = JSON.parse((await mint(adminToken, { subscribe: ['team.7.job.1'] })).text)
-    const q = `access_token=${ticket}`
-    const statuses = {
-      publish: (await call(`${base}/v1/streams/team.7.job.1/events?${q}`, { method: 'POST', headers: json({}), body: '{"data":"TICKET-PUBLISH"}' })).status,
-      close: (await call(`${base}/v1/streams/team.7.job.1/close?${q}`, { method: 'POST' })).status,
-      put: (await call(`${base}/v1/streams/team.7.job.1?${q}`, { method: 'PUT', headers: json({}), body: '{"ringSize":8}' })).status,
-      delete: (await call(`${base}/v1/streams/team.7.job.1?${q}`, { method: 'DELETE' })).status,
-      connections: (await call(`${base}/v1/connections?${q}`)).status,
-      metrics: (await call(`${base}/metrics?${q}`)).status,
-      ticket: (await call(`${base}/v1/tickets?${q}`, { method: 'POST', headers: json({}), body: '{"subscribe":["team.7.job.1"]}' })).status,
-      sibling: (await call(`${base}/v1/streams/team.7.job.2/events?after=0&${q}`)).status,
-      wider: (await call(`${base}/v1/events?stream=team.7.job.*&after=0&${q}`)).status,
-      other: (await sseRead(`${base}/v1/streams/team.8.job.1/events?after=0&${q}`, {}, 'T8-SECRET-3')).status,
-    }
-    expect(statuses).toEqual({ publish: 403, close: 403, put: 403, delete: 403, connections: 403, metrics: 403, ticket: 403, sibling: 403, wider: 403, other: 403 })
-    const stored = (await exported(base, 'team.7.job.1', bearer(adminToken))).map((e) => e.data)
-    expect(stored).not.toContain('TICKET-PUBLISH')
-    expect(JSON.parse((await adminGet('/v1/streams/team.7.job.1')).text)).toMatchObject({ closed: false, ringSize: 1024 })
-  })
-
-  test("a ticket's patterns must lie within the token's grants (403), never widened", async () => {
-    const statuses = {
-      narrower: (await mint(userToken, { subscribe: ['team.7.job.*', 'team.7.x'] })).status,
-      sibling: (await mint(userToken, { subscribe: ['team.8.job.1'] })).status,
-      mixed: (await mint(userToken, { subscribe: ['team.7.job.1', 'team.8.job.1'] })).status,
-      everything: (await mint(userToken, { subscribe: ['**'] })).status,
-      crossTeam: (await mint(userToken, { subscribe: ['team.*.job.1'] })).status,
-      wrongToken: (await mint(cred.wrong!, { subscribe: ['team.7.job.1'] })).status,
-      admin: (await mint(adminToken, { subscribe: ['**'] })).status,
-    }
-    expect(statuses).toEqual({ narrower: 201, sibling: 403, mixed: 403, everything: 403, crossTeam: 403, wrongToken: 403, admin: 201 })
-  })
-
-  test('ttl bounds and malformed requests: 400', async () => {
-    const statuses = {
-      ttl600: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 600 })).status,
-      ttl601: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 601 })).status,
-      ttl0: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 0 })).status,
-      ttlFraction: (await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 1.5 })).status,
-      empty: (await mint(userToken, { subscribe: [] })).status,
-      badPattern: (await mint(userToken, { subscribe: ['team.7.**.x'] })).status,
-      extraField: (await mint(userToken, { subscribe: ['team.7.job.1'], publish: ['team.7.**'] })).status,
-    }
-    expect(statuses).toEqual({ ttl600: 201, ttl601: 400, ttl0: 400, ttlFraction: 400, empty: 400, badPattern: 400, extraField: 400 })
-    const long = JSON.parse((await mint(userToken, { subscribe: ['team.7.job.1'], ttl: 600 })).text)
-    expect(Math.abs(Date.parse(long.expires) - (Date.now() + 600_000))).toBeLessThan(2000)
-  })
-
-  test('an expired, tampered or foreign ticket gets 401 everywhere it could be used', async () => {
-    const grants = { publish: [], subscribe: ['team.7.**'], isAdmin: false, subject: 'alice', expiresAtMs: null, isTicket: false }
-    // Minted with the server's own key (derived from the secret) two minutes ago, for one minute.
-    const expired = new Tickets(TEST_SECRET).mint(grants, ['team.7.job.1'], 60, Date.now() - 120_000).ticket
-    const fresh = new Tickets(TEST_SECRET).mint(grants, ['team.7.job.1'], 60).ticket
-    const foreign = new Tickets('some-other-server-secret-xyz').mint(grants, ['team.7.job.1'], 60).ticket
-    const tampered = `${fresh.slice(0, -3)}${fresh.slice(-3) === 'AAA' ? 'BBB' : 'AAA'}`
-    // Same signature, widened patterns.
-    const [, , sig] = fresh.split('.')
-    const widened = `rct1.${Buffer.from(JSON.stringify({ s: 'alice', p: ['**'], e: Math.floor(Date.now() / 1000) + 60, t: null })).toString('base64url')}.${sig}`
-    // The control: a ticket minted the same way but still valid is accepted.
-    expect((await call(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${fresh}`)).status).toBe(200)
-    for (const ticket of [expired, foreign, tampered, widened, 'rct1.', 'rct1.x.y']) {
-      const q = `access_token=${encodeURIComponent(ticket)}`
-      const polled = await call(`${base}/v1/streams/team.7.job.1/events?after=0&${q}`)
-      expect(polled.status).toBe(401)
-      expect(polled.text).not.toContain('T7-SECRET')
-      expect((await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&${q}`, {}, 'T7-SECRET-3')).status).toBe(401)
-      expect((await wsRefusal(`${wsBase}?${q}`)).code).toBe(4001)
-    }
-    expect(JSON.parse((await call(`${base}/v1/streams/team.7.job.1/events?access_token=${expired}`)).text).detail).toContain('expired')
-  })
-})
-
-describe('admin powers over connections', () => {
-  test('an admin lists and disconnects a live subscription; the tenant cannot see or touch it', async () => {
-    const stream = SseReader(`${base}/v1/streams/team.7.job.1/events?access_token=${userToken}`)
-    await stream.opened
-    const list = JSON.parse((await adminGet('/v1/connections')).text).connections as { id: string; patterns: string[] }[]
-    const mine = list.find((c) => c.patterns.includes('team.7.job.1'))!
-    expect(mine).toBeDefined()
-    expect((await call(`${base}/v1/connections/${mine.id}`, { method: 'DELETE', headers: bearer(userToken) })).status).toBe(403)
-    expect((await call(`${base}/v1/connections/${mine.id}`, { headers: bearer(userToken) })).status).toBe(403)
-    expect((await adminGet(`/v1/connections/${mine.id}`)).status).toBe(200)
-    expect((await call(`${base}/v1/connections/${mine.id}`, { method: 'DELETE', headers: bearer(adminToken) })).status).toBe(204)
-    await stream.ended
-    expect((await adminGet(`/v1/connections/${mine.id}`)).status).toBe(404)
-  })
-})
-
-/** A raw SSE response: `opened` once its first bytes arrive, `ended` when the server ends it. */
-function SseReader(url: string): { opened: Promise<void>; ended: Promise<void> } {
-  let opened!: () => void
-  const openedP = new Promise<void>((r) => (opened = r))
-  const ended = (async () => {
-    const res = await fetch(url, { headers: { Accept: 'text/event-stream' } })
-    expect(res.status).toBe(200)
-    for await (const _ of res.body as unknown as AsyncIterable<Uint8Array>) opened()
-  })()
-  return { opened: openedP, ended }
-}
