@@ -12,42 +12,50 @@ type Kind = 'integer' | 'number' | 'boolean' | 'list' | 'text'
  */
 export function queryReader<S extends TObject>(schema: S): (url: string) => Static<S> {
   const check = TypeCompiler.Compile(schema)
-  const kinds = new Map<string, Kind>()
-  for (const [key, property] of Object.entries(schema.properties)) kinds.set(key, kindOf(property))
+  // A field's `key` is the schema's own string: a property name read from the URL would be interned on every
+  // access to `query`, which cost more than the rest of the parse.
+  const fields = new Map<string, { key: string; kind: Kind }>()
+  for (const [key, property] of Object.entries(schema.properties)) fields.set(key, { key, kind: kindOf(property) })
   // Every query starts from the same shape (optional keys unset), so reads and the check stay on one fast path.
   const required = new Set(schema.required ?? [])
-  const blank = Object.fromEntries([...kinds.keys()].filter((key) => !required.has(key)).map((key) => [key, undefined]))
+  const blank = Object.fromEntries([...fields.keys()].filter((key) => !required.has(key)).map((key) => [key, undefined]))
+  const assign = (query: Record<string, unknown>, name: string, value: string) => {
+    const field = fields.get(name)
+    if (field === undefined) return
+    const { key, kind } = field
+    if (kind === 'list') {
+      const list = (query[key] ??= []) as string[]
+      for (const part of value.split(',')) if (part.trim() !== '') list.push(part.trim())
+      return
+    }
+    if (query[key] !== undefined) throw new RingcastError('invalid_request', `${key} is given more than once.`, 'Give each parameter once (only stream and types may repeat).')
+    query[key] = converted(kind, value)
+  }
   return (url) => {
     const at = url.indexOf('?')
     const query: Record<string, unknown> = { ...blank }
-    if (at >= 0) {
-      for (const [key, value] of pairsOf(url.slice(at + 1))) {
-        const kind = kinds.get(key)
-        if (kind === undefined) continue
-        if (kind === 'list') {
-          const list = (query[key] ??= []) as string[]
-          for (const part of value.split(',')) if (part.trim() !== '') list.push(part.trim())
-          continue
-        }
-        if (query[key] !== undefined) throw new RingcastError('invalid_request', `${key} is given more than once.`, 'Give each parameter once (only stream and types may repeat).')
-        query[key] = converted(kind, value)
-      }
-    }
+    if (at >= 0) eachPair(url.slice(at + 1), (name, value) => assign(query, name, value))
     if (!check.Check(query)) throw invalid(check.Errors(query).First())
     return query as Static<S>
   }
 }
 
-/** The query's key=value pairs as URLSearchParams reads them; the common unescaped query is split by hand, which costs a fraction. */
-function pairsOf(query: string): Iterable<[string, string]> {
-  if (query.includes('%') || query.includes('+')) return new URLSearchParams(query)
-  const pairs: [string, string][] = []
-  for (const part of query.split('&')) {
-    if (part === '') continue
-    const eq = part.indexOf('=')
-    pairs.push(eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)])
+/** Calls `take` with each key=value pair as URLSearchParams reads them; the common unescaped query is walked by hand, which costs a fraction. */
+function eachPair(query: string, take: (name: string, value: string) => void): void {
+  if (query.includes('%') || query.includes('+')) {
+    for (const [name, value] of new URLSearchParams(query)) take(name, value)
+    return
   }
-  return pairs
+  // The next `=` is looked for again only once passed, so a long query is read in one sweep.
+  let eq = query.indexOf('=')
+  for (let start = 0; start < query.length; ) {
+    let end = query.indexOf('&', start)
+    if (end < 0) end = query.length
+    if (eq !== -1 && eq < start) eq = query.indexOf('=', start)
+    const hasValue = eq !== -1 && eq < end
+    if (end > start) take(query.slice(start, hasValue ? eq : end), hasValue ? query.slice(eq + 1, end) : '')
+    start = end + 1
+  }
 }
 
 function kindOf(schema: TSchema): Kind {
