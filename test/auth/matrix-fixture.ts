@@ -1,4 +1,4 @@
-import { expect } from 'bun:test'
+import { afterAll, beforeAll, expect } from 'bun:test'
 import { startTestServer, type TestServer } from '../helpers/start-server'
 import { type Claim, forge, hsToken, noneToken, TEST_SECRET, tamper } from '../helpers/tokens'
 import { bearer, call, exported } from './support'
@@ -24,10 +24,22 @@ export interface Matrix {
   cred: Record<Kind, string | null>
   adminToken: string
   userToken: string
+  /** A GET with the admin token. */
+  adminGet(path: string): ReturnType<typeof call>
+}
+
+/** The matrix for one test file: started before its tests, closed after them; the fields are set once it starts. */
+export function useMatrix(): Matrix {
+  const matrix = {} as Matrix
+  beforeAll(async () => {
+    Object.assign(matrix, await startMatrix())
+  })
+  afterAll(() => matrix.server.close())
+  return matrix
 }
 
 /** A server with a key, a credential of every kind and the marked streams every check reads. */
-export async function startMatrix(): Promise<Matrix> {
+async function startMatrix(): Promise<Matrix> {
   const cred = {} as Record<Kind, string | null>
   const server = await startTestServer({ 'jwt-secret': TEST_SECRET })
   const base = server.url
@@ -64,5 +76,5 @@ export async function startMatrix(): Promise<Matrix> {
   // The precondition of every "nothing leaked" check: both streams hold their events.
   expect((await exported(base, 'team.7.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T7-SECRET-1', 'T7-SECRET-2', 'T7-SECRET-3'])
   expect((await exported(base, 'team.8.job.1', bearer(adminToken))).map((e) => e.data)).toEqual(['T8-SECRET-1', 'T8-SECRET-2', 'T8-SECRET-3'])
-  return { server, base, wsBase, cred, adminToken, userToken }
+  return { server, base, wsBase, cred, adminToken, userToken, adminGet: (path) => call(`${base}${path}`, { headers: bearer(adminToken) }) }
 }

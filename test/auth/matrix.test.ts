@@ -1,25 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { TestServer } from '../helpers/start-server'
+import { describe, expect, test } from 'bun:test'
 import { hsToken, TEST_SECRET } from '../helpers/tokens'
-import { INVALID, KINDS, type Kind, startMatrix, USER, VALID } from './matrix-fixture'
-import { type Answer, bearer, call, exported, roundTrip, sseRead, wsOpen, wsRefusal } from './support'
+import { INVALID, KINDS, type Kind, USER, useMatrix, VALID } from './matrix-fixture'
+import { type Answer, bearer, call, exported, json, roundTrip, sseRead, wsOpen, wsRefusal } from './support'
 
 // Every route and transport × every kind of credential (tickets and admin powers: tickets.test.ts).
 
-let server: TestServer
-let base: string
-let wsBase: string
-let cred: Record<Kind, string | null>
-let adminToken: string
-let userToken: string
-
-beforeAll(async () => {
-  ;({ server, base, wsBase, cred, adminToken, userToken } = await startMatrix())
-})
-afterAll(() => server.close())
-
-const adminGet = (path: string) => call(`${base}${path}`, { headers: bearer(adminToken) })
-const json = (headers: Record<string, string>) => ({ ...headers, 'Content-Type': 'application/json' })
+const m = useMatrix()
 
 interface Row {
   name: string
@@ -33,8 +19,8 @@ interface Row {
   verify?(kind: Kind, answer: Answer): Promise<string | null>
 }
 
-const sse = (path: string) => (_: Kind, h: Record<string, string>) => sseRead(`${base}${path}`, h, 'T7-SECRET-3')
-const get = (path: string, accept?: string) => (_: Kind, h: Record<string, string>) => call(`${base}${path}`, { headers: { ...h, ...(accept && { Accept: accept }) } })
+const sse = (path: string) => (_: Kind, h: Record<string, string>) => sseRead(`${m.base}${path}`, h, 'T7-SECRET-3')
+const get = (path: string, accept?: string) => (_: Kind, h: Record<string, string>) => call(`${m.base}${path}`, { headers: { ...h, ...(accept && { Accept: accept }) } })
 const allow = (status: number) => ({ wrong: 403, user: status, admin: status, ticket: status })
 const adminOnly = (status: number) => ({ wrong: 403, user: 403, admin: status, ticket: 403 })
 const everyone = (status: number) => ({ wrong: status, user: status, admin: status, ticket: status })
@@ -42,24 +28,24 @@ const everyone = (status: number) => ({ wrong: status, user: status, admin: stat
 const rows: Row[] = [
   {
     name: 'POST publish',
-    send: (kind, h) => call(`${base}/v1/streams/team.7.job.1/events`, { method: 'POST', headers: json(h), body: JSON.stringify({ type: 'probe', data: `PROBE-${kind}` }) }),
+    send: (kind, h) => call(`${m.base}/v1/streams/team.7.job.1/events`, { method: 'POST', headers: json(h), body: JSON.stringify({ type: 'probe', data: `PROBE-${kind}` }) }),
     valid: { wrong: 403, user: 201, admin: 201, ticket: 403 },
     async verify(kind, answer) {
-      const stored = (await exported(base, 'team.7.job.1', bearer(adminToken))).some((e) => e.data === `PROBE-${kind}`)
+      const stored = (await exported(m.base, 'team.7.job.1', bearer(m.adminToken))).some((e) => e.data === `PROBE-${kind}`)
       return stored === (answer.status === 201) ? null : `stored=${stored} with status ${answer.status}`
     },
   },
   {
     name: 'POST close',
-    send: (kind, h) => call(`${base}/v1/streams/team.7.close.${kind}/close`, { method: 'POST', headers: h }),
+    send: (kind, h) => call(`${m.base}/v1/streams/team.7.close.${kind}/close`, { method: 'POST', headers: h }),
     valid: { wrong: 403, user: 200, admin: 200, ticket: 403 },
     async verify(kind, answer) {
-      const closed = JSON.parse((await adminGet(`/v1/streams/team.7.close.${kind}`)).text).closed
+      const closed = JSON.parse((await m.adminGet(`/v1/streams/team.7.close.${kind}`)).text).closed
       return closed === (answer.status === 200) ? null : `closed=${closed} with status ${answer.status}`
     },
   },
   { name: 'GET stream events (SSE)', send: sse('/v1/streams/team.7.job.1/events?after=0'), valid: allow(200), readsT7: true },
-  { name: 'GET stream events (SSE, Last-Event-ID)', send: (_, h) => sseRead(`${base}/v1/streams/team.7.job.1/events`, { ...h, 'Last-Event-ID': '0' }, 'T7-SECRET-3'), valid: allow(200), readsT7: true },
+  { name: 'GET stream events (SSE, Last-Event-ID)', send: (_, h) => sseRead(`${m.base}/v1/streams/team.7.job.1/events`, { ...h, 'Last-Event-ID': '0' }, 'T7-SECRET-3'), valid: allow(200), readsT7: true },
   { name: 'GET stream events (polling)', send: get('/v1/streams/team.7.job.1/events?after=0'), valid: allow(200), readsT7: true },
   { name: 'GET stream events (polling, tail)', send: get('/v1/streams/team.7.job.1/events'), valid: allow(200), readsT7: true },
   { name: 'GET stream events (NDJSON export)', send: get('/v1/streams/team.7.job.1/events?after=0', 'application/x-ndjson'), valid: allow(200), readsT7: true },
@@ -82,30 +68,30 @@ const rows: Row[] = [
   },
   {
     name: 'PUT /v1/streams/{s}',
-    send: (kind, h) => call(`${base}/v1/streams/team.7.cfg.${kind}`, { method: 'PUT', headers: json(h), body: JSON.stringify({ ringSize: 16 }) }),
+    send: (kind, h) => call(`${m.base}/v1/streams/team.7.cfg.${kind}`, { method: 'PUT', headers: json(h), body: JSON.stringify({ ringSize: 16 }) }),
     valid: adminOnly(200),
     async verify(kind, answer) {
-      const exists = (await adminGet(`/v1/streams/team.7.cfg.${kind}`)).status === 200
+      const exists = (await m.adminGet(`/v1/streams/team.7.cfg.${kind}`)).status === 200
       return exists === (answer.status === 200) ? null : `exists=${exists} with status ${answer.status}`
     },
   },
   {
     name: 'DELETE /v1/streams/{s}',
-    send: (kind, h) => call(`${base}/v1/streams/team.7.del.${kind}`, { method: 'DELETE', headers: h }),
+    send: (kind, h) => call(`${m.base}/v1/streams/team.7.del.${kind}`, { method: 'DELETE', headers: h }),
     valid: adminOnly(204),
     async verify(kind, answer) {
-      const exists = (await adminGet(`/v1/streams/team.7.del.${kind}`)).status === 200
+      const exists = (await m.adminGet(`/v1/streams/team.7.del.${kind}`)).status === 200
       return exists === (answer.status !== 204) ? null : `exists=${exists} with status ${answer.status}`
     },
   },
   { name: 'GET /v1/connections', send: get('/v1/connections'), valid: adminOnly(200) },
   { name: 'GET /v1/connections/{id}', send: get('/v1/connections/sse-none'), valid: adminOnly(404) },
-  { name: 'DELETE /v1/connections/{id}', send: (_, h) => call(`${base}/v1/connections/sse-none`, { method: 'DELETE', headers: h }), valid: adminOnly(404) },
+  { name: 'DELETE /v1/connections/{id}', send: (_, h) => call(`${m.base}/v1/connections/sse-none`, { method: 'DELETE', headers: h }), valid: adminOnly(404) },
   { name: 'GET /metrics', send: get('/metrics'), valid: adminOnly(200) },
   { name: 'GET /v1/stats (newest sample)', send: get('/v1/stats'), valid: adminOnly(200) },
   {
     name: 'POST /v1/tickets',
-    send: (_, h) => call(`${base}/v1/tickets`, { method: 'POST', headers: json(h), body: JSON.stringify({ subscribe: ['team.7.job.*'] }) }),
+    send: (_, h) => call(`${m.base}/v1/tickets`, { method: 'POST', headers: json(h), body: JSON.stringify({ subscribe: ['team.7.job.*'] }) }),
     valid: { wrong: 403, user: 201, admin: 201, ticket: 403 },
   },
   { name: 'GET /healthz', send: get('/healthz'), valid: everyone(200), isOpen: true },
@@ -123,7 +109,7 @@ describe('every route × every credential (Authorization header)', () => {
       const expected: Partial<Record<Kind, number>> = {}
       const problems: string[] = []
       for (const kind of KINDS) {
-        const credential = cred[kind]
+        const credential = m.cred[kind]
         const answer = await row.send(kind, bearer(credential))
         statuses[kind] = answer.status
         expected[kind] = INVALID.includes(kind) ? (row.isOpen ? row.valid.user : 401) : row.valid[kind as 'user']
@@ -156,8 +142,8 @@ describe('credential sources', () => {
     test(`${name}: a valid token reads, an invalid one gets 401, a wrong-scope one 403`, async () => {
       const statuses: Record<string, number> = {}
       for (const kind of ['user', 'ticket', 'expired', 'algNone', 'badSig', 'wrong'] as Kind[]) {
-        const { path, headers } = way(cred[kind]!)
-        const answer = await call(`${base}${path}`, { headers })
+        const { path, headers } = way(m.cred[kind]!)
+        const answer = await call(`${m.base}${path}`, { headers })
         statuses[kind] = answer.status
         if (answer.status === 200) expect(answer.text).toContain('T7-SECRET-3')
         else expect(answer.text).not.toContain('T7-SECRET')
@@ -167,10 +153,10 @@ describe('credential sources', () => {
   }
 
   test('SSE with ?access_token= (what EventSource can do)', async () => {
-    const ok = await sseRead(`${base}/v1/streams/team.7.job.1/events?after=0&access_token=${cred.user}`, {}, 'T7-SECRET-3')
+    const ok = await sseRead(`${m.base}/v1/streams/team.7.job.1/events?after=0&access_token=${m.cred.user}`, {}, 'T7-SECRET-3')
     expect(ok.status).toBe(200)
     expect(ok.text).toContain('T7-SECRET-3')
-    const refused = await sseRead(`${base}/v1/streams/team.8.job.1/events?after=0&access_token=${cred.user}`, {}, 'T8-SECRET-3')
+    const refused = await sseRead(`${m.base}/v1/streams/team.8.job.1/events?after=0&access_token=${m.cred.user}`, {}, 'T8-SECRET-3')
     expect(refused.status).toBe(403)
     expect(refused.text).not.toContain('T8-SECRET')
   })
@@ -178,7 +164,7 @@ describe('credential sources', () => {
   test('a token for another key type or HMAC size is checked, not trusted: HS384 and HS512 with the secret are accepted', async () => {
     for (const alg of ['HS384', 'HS512'] as const) {
       const token = await hsToken(TEST_SECRET, USER, { sub: 'alice', expiresInSec: 60, alg })
-      expect((await call(`${base}/v1/streams/team.7.job.1`, { headers: bearer(token) })).status).toBe(200)
+      expect((await call(`${m.base}/v1/streams/team.7.job.1`, { headers: bearer(token) })).status).toBe(200)
     }
   })
 
@@ -186,10 +172,10 @@ describe('credential sources', () => {
     const bare = await hsToken(TEST_SECRET, {}, { sub: 'bob', expiresInSec: 60 })
     const malformed = await hsToken(TEST_SECRET, { subscribe: ['team.7.**.x', '', 'team..7'], publish: ['**.a'], admin: 'yes' as never }, { sub: 'bob', expiresInSec: 60 })
     for (const token of [bare, malformed]) {
-      expect((await call(`${base}/v1/streams/team.7.job.1/events?after=0`, { headers: bearer(token) })).status).toBe(403)
-      expect((await call(`${base}/v1/streams/team.7.x/events`, { method: 'POST', headers: json(bearer(token)), body: '{"data":1}' })).status).toBe(403)
-      expect((await call(`${base}/v1/connections`, { headers: bearer(token) })).status).toBe(403)
-      expect(JSON.parse((await call(`${base}/v1/streams`, { headers: bearer(token) })).text).streams).toEqual([])
+      expect((await call(`${m.base}/v1/streams/team.7.job.1/events?after=0`, { headers: bearer(token) })).status).toBe(403)
+      expect((await call(`${m.base}/v1/streams/team.7.x/events`, { method: 'POST', headers: json(bearer(token)), body: '{"data":1}' })).status).toBe(403)
+      expect((await call(`${m.base}/v1/connections`, { headers: bearer(token) })).status).toBe(403)
+      expect(JSON.parse((await call(`${m.base}/v1/streams`, { headers: bearer(token) })).text).streams).toEqual([])
     }
   })
 })
@@ -197,13 +183,13 @@ describe('credential sources', () => {
 describe('listing streams', () => {
   test('a ?pattern= filter narrows the list but never widens it past the grants', async () => {
     const names = async (token: string, pattern: string) =>
-      (JSON.parse((await call(`${base}/v1/streams?pattern=${encodeURIComponent(pattern)}`, { headers: bearer(token) })).text).streams as { stream: string }[]).map((s) => s.stream)
-    const userSees = await names(userToken, '**')
+      (JSON.parse((await call(`${m.base}/v1/streams?pattern=${encodeURIComponent(pattern)}`, { headers: bearer(token) })).text).streams as { stream: string }[]).map((s) => s.stream)
+    const userSees = await names(m.userToken, '**')
     expect(userSees).toContain('team.7.job.1')
     expect(userSees.every((n) => n.startsWith('team.7.'))).toBe(true)
-    expect(await names(userToken, 'team.8.**')).toEqual([])
-    expect(await names(adminToken, 'team.8.**')).toEqual(['team.8.job.1'])
-    expect((await call(`${base}/v1/streams?pattern=team.**.x`, { headers: bearer(userToken) })).status).toBe(400)
+    expect(await names(m.userToken, 'team.8.**')).toEqual([])
+    expect(await names(m.adminToken, 'team.8.**')).toEqual(['team.8.job.1'])
+    expect((await call(`${m.base}/v1/streams?pattern=team.**.x`, { headers: bearer(m.userToken) })).status).toBe(400)
   })
 })
 
@@ -225,9 +211,9 @@ describe('pattern containment on every subscribe path (team.7.** token)', () => 
     const want: Record<string, number[]> = {}
     for (const [pattern, status] of cases) {
       const q = `/v1/events?stream=${encodeURIComponent(pattern)}&after=0`
-      const polled = await call(`${base}${q}`, { headers: bearer(userToken) })
-      const streamed = await sseRead(`${base}${q}`, bearer(userToken), 'T7-SECRET-3')
-      const ticket = await call(`${base}/v1/tickets`, { method: 'POST', headers: json(bearer(userToken)), body: JSON.stringify({ subscribe: pattern.split(',') }) })
+      const polled = await call(`${m.base}${q}`, { headers: bearer(m.userToken) })
+      const streamed = await sseRead(`${m.base}${q}`, bearer(m.userToken), 'T7-SECRET-3')
+      const ticket = await call(`${m.base}/v1/tickets`, { method: 'POST', headers: json(bearer(m.userToken)), body: JSON.stringify({ subscribe: pattern.split(',') }) })
       got[pattern] = [polled.status, streamed.status, ticket.status]
       want[pattern] = [status, status, status === 200 ? 201 : 403]
       for (const a of [polled, streamed]) {
@@ -242,7 +228,7 @@ describe('pattern containment on every subscribe path (team.7.** token)', () => 
   })
 
   test('WebSocket subscribe: allowed patterns replay, refused ones get a forbidden error and the socket stays usable', async () => {
-    const ws = (await wsOpen(`${wsBase}?access_token=${userToken}`))!
+    const ws = (await wsOpen(`${m.wsBase}?access_token=${m.userToken}`))!
     expect(ws).not.toBeNull()
     for (const [pattern, status] of cases) {
       const sub = `s-${pattern}`
@@ -261,16 +247,16 @@ describe('WebSocket × every credential', () => {
   test('an invalid or missing credential: one unauthorized error frame, then close 4001 (what a browser can read)', async () => {
     const refusals: Record<string, unknown> = {}
     for (const kind of INVALID) {
-      const q = cred[kind] === null ? '' : `?access_token=${encodeURIComponent(cred[kind]!)}`
-      const { frames, code, reason } = await wsRefusal(`${wsBase}${q}`)
+      const q = m.cred[kind] === null ? '' : `?access_token=${encodeURIComponent(m.cred[kind]!)}`
+      const { frames, code, reason } = await wsRefusal(`${m.wsBase}${q}`)
       refusals[kind] = { frames: frames.map((f) => ({ op: f.op, code: f.error?.code, sub: f.sub })), code, reason: reason === frames[0]?.error?.message }
     }
     const told = { frames: [{ op: 'error', code: 'unauthorized', sub: undefined }], code: 4001, reason: true }
     expect(refusals).toEqual(Object.fromEntries(INVALID.map((k) => [k, told])))
     // The header and the cookie work for an upgrade too (non-browser clients).
-    expect((await wsRefusal(wsBase, bearer(cred.badSig))).code).toBe(4001)
-    expect((await wsRefusal(wsBase, { Cookie: `ringcast_token=${cred.expired}` })).frames[0].error.message).toContain('expired')
-    const ok = await wsOpen(`${wsBase}?access_token=${userToken}`)
+    expect((await wsRefusal(m.wsBase, bearer(m.cred.badSig))).code).toBe(4001)
+    expect((await wsRefusal(m.wsBase, { Cookie: `ringcast_token=${m.cred.expired}` })).frames[0].error.message).toContain('expired')
+    const ok = await wsOpen(`${m.wsBase}?access_token=${m.userToken}`)
     expect(ok).not.toBeNull()
     ok!.close()
   })
@@ -279,7 +265,7 @@ describe('WebSocket × every credential', () => {
     test(`${kind}: subscribe and publish answered per grants, the socket stays usable`, async () => {
       const canRead = kind !== 'wrong'
       const canPublish = kind === 'user' || kind === 'admin'
-      const ws = (await wsOpen(`${wsBase}?access_token=${encodeURIComponent(cred[kind]!)}`))!
+      const ws = (await wsOpen(`${m.wsBase}?access_token=${encodeURIComponent(m.cred[kind]!)}`))!
       expect(ws).not.toBeNull()
 
       const sub = await roundTrip(ws, { op: 'subscribe', sub: 's7', streams: ['team.7.job.1'], after: 0 }, (m) => m.sub === 's7')
@@ -304,7 +290,7 @@ describe('WebSocket × every credential', () => {
       if (!canRead) expect(events.filter((d) => String(d).startsWith('T7-SECRET'))).toEqual([])
       if (kind !== 'admin') expect(events.filter((d) => String(d).startsWith('T8-SECRET'))).toEqual([])
       else expect(events).toContain('T8-SECRET-3')
-      const stored = (await exported(base, 'team.7.job.9', bearer(adminToken))).map((e) => e.data)
+      const stored = (await exported(m.base, 'team.7.job.9', bearer(m.adminToken))).map((e) => e.data)
       expect(stored.includes(`WSPROBE-${kind}`)).toBe(canPublish)
       ws.close()
     })

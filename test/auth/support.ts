@@ -10,6 +10,9 @@ export interface Answer {
 
 export const bearer = (credential: string | null): Record<string, string> => (credential === null ? {} : { Authorization: `Bearer ${credential}` })
 
+/** Headers plus a JSON content type. */
+export const json = (headers: Record<string, string>) => ({ ...headers, 'Content-Type': 'application/json' })
+
 /** Any request, read to the end. */
 export async function call(url: string, init: RequestInit = {}): Promise<Answer> {
   const res = await fetch(url, init)
