@@ -50,7 +50,7 @@ export function connectionId(transport: Transport): string {
 /** What the registry holds for one live connection. */
 interface Held {
   patterns: number
-  /** Counted against its client (in perClient and patternsPerClient). */
+  /** Counted against its client (in perClient and patternsPerClient): not in `uncounted`, read without a lookup on every long-poll. */
   isCounted: boolean
   expiry: ReturnType<typeof setTimeout> | undefined
 }
