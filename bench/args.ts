@@ -15,19 +15,21 @@ export interface Args {
   cluster: number
   /** --baseline PATH: another ringcast binary (an earlier build) run as the target `baseline`. */
   baseline: string | null
+  /** --cold: no warm-up round before the first scenario (the rows then include each server's start-up work). */
+  isCold: boolean
 }
 
 export type Peer = 'nchan' | 'raw-bun'
 const PEERS: Peer[] = ['nchan', 'raw-bun']
 
-export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N]
+export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N] [--cold]
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
 scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
            cross-node (with --cluster), soak (10 min), streams-many (1 000 000 streams): only when named, or small with --quick`
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0, baseline: null }
+  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0, baseline: null, isCold: false }
   const t: Record<string, string> = {}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -38,6 +40,7 @@ export function parseArgs(argv: string[]): Args {
     }
     if (a === '--quick') args.isQuick = true
     else if (a === '--source') args.fromSource = true
+    else if (a === '--cold') args.isCold = true
     else if (a === '--peer-only') args.isPeerOnly = true
     else if (a === '--peer') {
       const p = value() as Peer

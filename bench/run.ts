@@ -15,6 +15,7 @@ import { extrasTable, fanoutTable } from './report.ts'
 import type { Ctx } from './scenarios/context.ts'
 import { scenarios } from './scenarios/index.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
+import { warmUp } from './scenarios/warm-up.ts'
 import { hasRedis, startCluster } from './servers/cluster.ts'
 import { startNchan } from './servers/nchan.ts'
 import { startRawBun } from './servers/raw-bun.ts'
@@ -65,6 +66,14 @@ async function main(): Promise<number> {
   for (const s of servers) {
     const where = s.processes ? `${s.spec.nodes!.join(' ')}; ${s.processes.map((p) => `${p.name} pid ${p.pid}`).join(', ')}` : `${s.spec.base}, pid ${s.pid || '?'}`
     console.log(`bench: target ${targetOf(s.spec).name}: ${s.description} (${where})`)
+  }
+
+  if (!args.isCold) {
+    for (const server of servers) {
+      const started = performance.now()
+      await warmUp({ server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick })
+      console.log(`bench: warm-up × ${targetOf(server.spec).name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (not measured)`)
+    }
   }
 
   const results: ScenarioResult[] = []
