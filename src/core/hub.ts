@@ -9,7 +9,7 @@ import { type CommitStats, type Pending, Pipeline, type PublishItem, type Publis
 import { type ReadResult, Reader } from './reader'
 import { Retention, type RetentionOptions } from './retention'
 import { eventFromRow, type StreamDefault, StreamRegistry, type StreamSettings, type StreamState, type StreamView } from './streams'
-import { type FollowSink, Subscription } from './subscription'
+import { type FollowHub, type FollowSink, Subscription } from './subscription'
 
 export interface HubOptions {
   defaults: StreamSettings
@@ -51,6 +51,13 @@ export class Hub {
   private applied = 0
   /** On a shared log: applies what every node commits, in the log's order. */
   private follower: Follower | undefined
+  // One for every subscription: a long-poll follows once per round trip.
+  private readonly followHub: FollowHub = {
+    read: (filter, after, limit) => this.read(filter, after, limit),
+    subscribe: (filter, subscriber) => this.subscribe(filter.selector, subscriber),
+    unsubscribe: (feed, subscriber) => this.unsubscribe(feed, subscriber),
+    isClosed: (filter) => this.isClosed(filter),
+  }
 
   private constructor(
     private readonly log: EventLog,
@@ -151,13 +158,7 @@ export class Hub {
    * live, through `sink`; gap and reset are decided here. `connections` is what it counts as.
    */
   follow(filter: Filter, position: number | null, sink: FollowSink, connections = 1): Subscription {
-    const hub = {
-      read: (f: Filter, after: number, limit: number) => this.read(f, after, limit),
-      subscribe: (f: Filter, s: Subscriber) => this.subscribe(f.selector, s),
-      unsubscribe: (feed: Feed, s: Subscriber) => this.unsubscribe(feed, s),
-      isClosed: (f: Filter) => this.isClosed(f),
-    }
-    return new Subscription(hub, filter, sink, connections).start(position)
+    return new Subscription(this.followHub, filter, sink, connections).start(position)
   }
 
   /** Attaches a live subscriber; from now on it receives every committed event its selector matches. */

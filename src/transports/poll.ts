@@ -87,6 +87,11 @@ export class PollTransport {
     })
   }
 
+  private readonly release = (waiter: LongPoll): void => {
+    waiter.subscription?.close()
+    this.connections.remove(waiter)
+  }
+
   private counted(page: PollPage): PollPage {
     this.metrics.deliveries.poll += page.events.length
     return page
@@ -94,10 +99,7 @@ export class PollTransport {
 
   private wait(request: PollRequest, from: number): Promise<readonly Event[]> {
     return new Promise((resolve) => {
-      const waiter = new LongPoll(request, resolve, (w) => {
-        w.subscription?.close()
-        this.connections.remove(w)
-      })
+      const waiter = new LongPoll(request, resolve, this.release)
       this.connections.add(waiter) // throws past a connection limit, before anything is held
       // Nothing applied since the read: live from here, without reading the same nothing again.
       waiter.subscription = this.hub.follow(request.filter, this.hub.lastId === from ? null : from, waiter)
