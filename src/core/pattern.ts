@@ -56,6 +56,8 @@ export function isWildcard(pattern: string): boolean {
 
 /** Whether stream `name` matches `pattern`; both must already be valid. */
 export function matches(pattern: string, name: string): boolean {
+  // Every valid name has a token: what an open server and most publish grants say, without splitting either.
+  if (pattern === '**') return true
   if (!isWildcard(pattern)) return pattern === name
   return matchesTokens(pattern.split('.'), name.split('.'))
 }
@@ -72,6 +74,7 @@ export function matchesTokens(p: readonly string[], n: readonly string[]): boole
 
 /** Whether every name `inner` matches is also matched by `outer`. */
 export function contains(outer: string, inner: string): boolean {
+  if (outer === '**') return true
   const o = outer.split('.')
   const i = inner.split('.')
   for (let k = 0; k < o.length; k++) {
