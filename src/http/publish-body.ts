@@ -14,7 +14,7 @@ export async function readBody(request: Request, maxBytes: number): Promise<stri
   if (declared > maxBytes) throw tooLarge(maxBytes)
   // A declared length within the limit is read in one go (Bun holds it to that length): the common, cheap case.
   // It comes before `request.body`, which builds a ReadableStream the one-go read never needs.
-  if (declared >= 0) return decode(new Uint8Array(await request.arrayBuffer()))
+  if (declared >= 0) return decode(await request.bytes())
   if (!request.body) return ''
   const chunks: Uint8Array[] = []
   let size = 0
