@@ -202,7 +202,9 @@ export class Hub {
   /** Whether every stream a filter names exactly is closed (a pattern filter never is). */
   isClosed(filter: Filter): boolean {
     if (!filter.isExact) return false
-    return filter.patterns.every((name) => this.streams.get(name)?.record.closed === true)
+    // Asked at least twice per long-poll round trip: a loop, not a closure for every().
+    for (const name of filter.patterns) if (this.streams.get(name)?.record.closed !== true) return false
+    return true
   }
 
   /** Connections whose selectors match the stream. */

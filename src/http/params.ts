@@ -4,18 +4,22 @@ import { assertPattern, assertStreamName } from '../core/pattern'
 
 // Pollers ask for the same few filters over and over: building and checking one each time is wasted work.
 const filters = new Map<string, Filter>()
+// The commonest, one pattern and nothing else, keyed by the pattern itself: no key to build.
+const plainFilters = new Map<string, Filter>()
 
 /** A filter from values a schema already checked (counts, types); throws bad_pattern naming a bad pattern. */
 export function filterOf(patterns: readonly string[], types?: readonly string[], correlationId?: string): Filter {
-  const key = `${listKey(patterns)}${types ? listKey(types) : '-'}${correlationId === undefined ? '-' : listKey([correlationId])}`
-  const known = filters.get(key)
+  const isPlain = patterns.length === 1 && !types && correlationId === undefined
+  const cache = isPlain ? plainFilters : filters
+  const key = isPlain ? patterns[0] : `${listKey(patterns)}${types ? listKey(types) : '-'}${correlationId === undefined ? '-' : listKey([correlationId])}`
+  const known = cache.get(key)
   if (known) return known
   for (const p of patterns) assertPattern(p)
   const filter = new Filter(patterns, types, correlationId)
   // Only small filters are kept: the repeated ones are pollers', and a cache of 64-pattern filters would hold megabytes.
   if (patterns.length > 8) return filter
-  if (filters.size >= 1024) filters.clear()
-  filters.set(key, filter)
+  if (cache.size >= 1024) cache.clear()
+  cache.set(key, filter)
   return filter
 }
 

@@ -85,8 +85,8 @@ export class Connections {
   /** Registers a connection with the patterns it holds, or throws too_many_connections / too_many_client_connections / too_many_patterns. */
   add(connection: Connection): void {
     const n = connection.patterns().length
-    this.checkRoomFor(() => connection.client)
-    this.checkPatterns(connection, n)
+    this.checkRoomFor(connection)
+    this.checkPatternsFor(connection, 0, n)
     const held: Held = { patterns: 0, isCounted: false, expiry: undefined }
     this.live.set(connection, held)
     this.byTransport[connection.transport]++
@@ -126,7 +126,11 @@ export class Connections {
 
   /** Throws as `holdPatterns` would, without holding: lets a subscribe be refused before its filter is built. */
   checkPatterns(connection: Connection, n: number): void {
-    const own = (this.live.get(connection)?.patterns ?? 0) + n
+    this.checkPatternsFor(connection, this.live.get(connection)?.patterns ?? 0, n)
+  }
+
+  private checkPatternsFor(connection: Connection, held: number, n: number): void {
+    const own = held + n
     if (own > this.limits.maxPatternsPerConnection) {
       throw new RingcastError('too_many_patterns', `A connection may hold at most ${this.limits.maxPatternsPerConnection} patterns over all its subscriptions; this one would hold ${own}.`, 'Unsubscribe some, or use broader patterns (team.7.**).')
     }
@@ -140,16 +144,17 @@ export class Connections {
 
   /** Throws as `add` would, without registering: lets a WebSocket upgrade be refused with a status. */
   checkRoom(client: string): void {
-    this.checkRoomFor(() => client)
+    this.checkRoomFor({ client })
   }
 
-  private checkRoomFor(client: () => string): void {
+  /** `who.client` is read only past the per-client limit: a long-poll's is a syscall. */
+  private checkRoomFor(who: { readonly client: string }): void {
     if (this.live.size >= this.limits.maxConnections) {
       throw new RingcastError('too_many_connections', `The server holds its maximum of ${this.limits.maxConnections} connections.`, 'Retry later or connect to another node.')
     }
     if (this.live.size < this.limits.maxConnectionsPerClient) return
     this.countAll()
-    const held = this.perClient.get(client()) ?? 0
+    const held = this.perClient.get(who.client) ?? 0
     if (held >= this.limits.maxConnectionsPerClient) {
       throw new RingcastError('too_many_client_connections', `This client already holds ${held} connections (limit ${this.limits.maxConnectionsPerClient}).`, 'Close some, or multiplex several streams over one WebSocket or one /v1/events subscription.')
     }
