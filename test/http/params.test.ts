@@ -28,6 +28,14 @@ describe('filterOf', () => {
     expect(codeOf(() => filterOf(invalid))).toBe('bad_pattern')
   })
 
+  test('a one-pattern filter is kept too, and a bad one is refused every time', () => {
+    expect(filterOf(['jobs.7'])).toBe(filterOf(['jobs.7']))
+    expect(filterOf(['jobs.7']).patterns).toEqual(['jobs.7'])
+    expect(filterOf(['jobs.7', 'jobs.8'])).not.toBe(filterOf(['jobs.7']))
+    expect(codeOf(() => filterOf(['jobs..7']))).toBe('bad_pattern')
+    expect(codeOf(() => filterOf(['jobs..7']))).toBe('bad_pattern')
+  })
+
   test('types and correlation ids are part of the key', () => {
     const plain = filterOf(['jobs.*'])
     expect(filterOf(['jobs.*'], ['x']).types).toEqual(new Set(['x']))
