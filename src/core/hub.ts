@@ -51,7 +51,7 @@ export class Hub {
   private applied = 0
   /** On a shared log: applies what every node commits, in the log's order. */
   private follower: Follower | undefined
-  // One for every subscription: a long-poll follows once per round trip.
+  // Shared by every subscription: a long-poll follows once per round trip.
   private readonly followHub: FollowHub = {
     read: (filter, after, limit) => this.read(filter, after, limit),
     subscribe: (filter, subscriber) => this.subscribe(filter.selector, subscriber),

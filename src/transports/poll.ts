@@ -36,6 +36,11 @@ export interface PollPage {
 export class PollTransport {
   // Most long-polls are answered before their wait is up: a shared slot per 50 ms is cheaper than a timer each.
   private readonly deadlines = new Deadlines<LongPoll>(50, (w) => w.timedOut())
+  // Every long-poll lets go through this one function, not a closure of its own.
+  private readonly release = (waiter: LongPoll): void => {
+    waiter.subscription?.close()
+    this.connections.remove(waiter)
+  }
 
   constructor(
     private readonly hub: Hub,
@@ -85,11 +90,6 @@ export class PollTransport {
         if (page.isDone || events.length < page.events.length || position >= until) controller.close()
       },
     })
-  }
-
-  private readonly release = (waiter: LongPoll): void => {
-    waiter.subscription?.close()
-    this.connections.remove(waiter)
   }
 
   private counted(page: PollPage): PollPage {
