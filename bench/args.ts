@@ -17,19 +17,21 @@ export interface Args {
   baseline: string | null
   /** --cold: no warm-up round before the first scenario (the rows then include each server's start-up work). */
   isCold: boolean
+  /** --repeat N: each fan-out scenario N times per target (alternating), reporting the run with the median CPU per delivery. */
+  repeat: number
 }
 
 export type Peer = 'nchan' | 'raw-bun'
 const PEERS: Peer[] = ['nchan', 'raw-bun']
 
-export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N] [--cold]
+export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N] [--cold] [--repeat N]
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
 scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
            cross-node (with --cluster), soak (10 min), streams-many (1 000 000 streams): only when named, or small with --quick`
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0, baseline: null, isCold: false }
+  const args: Args = { isQuick: false, peers: [], isPeerOnly: false, target: null, scenarios: [], fromSource: false, workers: 2, cluster: 0, baseline: null, isCold: false, repeat: 1 }
   const t: Record<string, string> = {}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -48,6 +50,7 @@ export function parseArgs(argv: string[]): Args {
       if (!args.peers.includes(p)) args.peers.push(p)
     } else if (a === '--scenario') args.scenarios.push(...value().split(','))
     else if (a === '--workers') args.workers = Math.max(1, Number(value()))
+    else if (a === '--repeat') args.repeat = Math.max(1, Math.floor(Number(value())) || 1)
     else if (a === '--baseline') args.baseline = value()
     else if (a === '--cluster') {
       args.cluster = Number(value())

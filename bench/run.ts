@@ -16,6 +16,7 @@ import type { Ctx } from './scenarios/context.ts'
 import { scenarios } from './scenarios/index.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 import { warmUp } from './scenarios/warm-up.ts'
+import { costOf, medianRun } from './repeat.ts'
 import { hasRedis, startCluster } from './servers/cluster.ts'
 import { startNchan } from './servers/nchan.ts'
 import { startRawBun } from './servers/raw-bun.ts'
@@ -77,16 +78,28 @@ async function main(): Promise<number> {
   }
 
   const results: ScenarioResult[] = []
-  // Alternate targets scenario by scenario, so drift on a shared box hits both sides alike.
+  const everyRun: ScenarioResult[] = []
+  // Alternate targets scenario by scenario (and round by round), so drift on a shared box hits both sides alike.
   for (const scenario of selected) {
-    for (const server of servers) {
-      if (isQuickCluster && server.processes && !args.scenarios.length && !QUICK_CLUSTER_SCENARIOS.includes(scenario.name)) continue
-      const ctx: Ctx = { server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick }
-      const started = performance.now()
-      const r = await scenario.run(ctx)
-      results.push(r)
-      console.log(`bench: ${scenario.name} × ${r.target}: ${r.skipped ? `skipped (${r.skipped})` : `done in ${((performance.now() - started) / 1000).toFixed(1)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`)
+    const runs = servers.map((): ScenarioResult[] => [])
+    for (let round = 0; round < args.repeat; round++) {
+      for (const [i, server] of servers.entries()) {
+        if (isQuickCluster && server.processes && !args.scenarios.length && !QUICK_CLUSTER_SCENARIOS.includes(scenario.name)) continue
+        if (round > 0 && costOf(runs[i][0]) === undefined) continue
+        const ctx: Ctx = { server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick, round }
+        const started = performance.now()
+        const r = await scenario.run(ctx)
+        runs[i].push(r)
+        const which = args.repeat > 1 && costOf(r) !== undefined ? ` (run ${round + 1} of ${args.repeat})` : ''
+        console.log(`bench: ${scenario.name} × ${r.target}${which}: ${r.skipped ? `skipped (${r.skipped})` : `done in ${((performance.now() - started) / 1000).toFixed(1)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`)
+      }
     }
+    for (const r of runs.filter((r) => r.length > 0)) {
+      const median = medianRun(r)
+      results.push(median)
+      if (r.length > 1) console.log(`bench: ${scenario.name} × ${median.target}: ${median.notes[median.notes.length - 1]}`)
+    }
+    everyRun.push(...runs.flat())
   }
 
   const fan = fanoutTable(results)
@@ -110,7 +123,7 @@ async function main(): Promise<number> {
   const dir = new URL('./results/', import.meta.url).pathname
   mkdirSync(dir, { recursive: true })
   const file = `${dir}${info.startedAt.replace(/[:.]/g, '-')}-${info.mode}.json`
-  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, checks: verdicts, targets, scaleOut }, null, 2)
+  const json = JSON.stringify({ ...info, args: process.argv.slice(2), results, ...(args.repeat > 1 && { everyRun }), checks: verdicts, targets, scaleOut }, null, 2)
   writeFileSync(file, json)
   writeFileSync(`${dir}latest.json`, json)
   console.log(`bench: results written to ${file}`)

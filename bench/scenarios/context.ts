@@ -9,6 +9,8 @@ export interface Ctx {
   nodes: Target[]
   pool: Pool
   isQuick: boolean
+  /** --repeat: which run of the scenario on this server this is (0 first); later runs use streams of their own. */
+  round?: number
 }
 
 /** Full-run size, or the --quick one (CI keeps the suite from rotting, not its numbers). */

@@ -30,6 +30,8 @@ const OTHERS_BUSY_PCT = 25
 
 /** Connect the subscribers, publish at a paced rate, wait for every delivery, and measure both sides. */
 export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioResult> {
+  // A later run on the same server starts on fresh streams: subscribers start at the beginning of theirs (?after=0).
+  if (ctx.round) plan = renamed(plan, `r${ctx.round}`)
   const { pool, server, target, nodes } = ctx
   const result: ScenarioResult = { scenario: plan.scenario, title: plan.title, target: target.name, notes: [] }
   const pids = pidsOf(server)
@@ -108,6 +110,12 @@ export async function runFanout(ctx: Ctx, plan: FanoutPlan): Promise<ScenarioRes
   else if (result.generator.isBoxSaturated) result.notes.push('BOX SATURATED: server + generator used >1.85 of the 2 cores')
   else if (result.generator.isBoxBusy) result.notes.push(`BOX BUSY: other processes on the box used ${othersCpuPct.toFixed(0)} % of a core (the server's event loop waited for a core ${waitPct.toFixed(0)} % of the time)`)
   return result
+}
+
+/** The plan on streams (and patterns) under a first token of their own. */
+function renamed(plan: FanoutPlan, token: string): FanoutPlan {
+  const rename = (name: string) => `${token}.${name}`
+  return { ...plan, streams: plan.streams.map(rename), subs: plan.subs.map((s) => ({ ...s, streams: s.streams.map(rename) })) }
 }
 
 const COUNTS = ['subs', 'live', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'reconnects', 'requests', 'errors', 'caughtUp'] as const
