@@ -22,7 +22,6 @@ class Node<T> {
 export class PatternIndex<T> {
   private readonly root = new Node<T>()
   private readonly plain = new Map<string, Set<T>>()
-  private wildcards = 0
   private count = 0
 
   get size(): number {
@@ -56,7 +55,6 @@ export class PatternIndex<T> {
     if (!set.has(value)) {
       set.add(value)
       this.count++
-      this.wildcards++
     }
   }
 
@@ -81,7 +79,6 @@ export class PatternIndex<T> {
     const set = tokens[tokens.length - 1] === '**' ? node.rest : node.ends
     if (!set.delete(value)) return
     this.count--
-    this.wildcards--
     for (let i = path.length - 1; i >= 0 && node.isEmpty; i--) {
       const [parent, token] = path[i]
       if (token === '*') parent.star = undefined
@@ -94,7 +91,8 @@ export class PatternIndex<T> {
   match(name: string, visit: (value: T) => void): void {
     const plain = this.plain.get(name)
     if (plain) for (const v of plain) visit(v)
-    if (this.wildcards > 0) this.walk(this.root, name.split('.'), 0, visit)
+    // Deletes prune emptied branches, so an empty root means no wildcard pattern is filed.
+    if (!this.root.isEmpty) this.walk(this.root, name.split('.'), 0, visit)
   }
 
   private walk(node: Node<T>, tokens: string[], at: number, visit: (value: T) => void): void {
