@@ -61,7 +61,8 @@ async function main(): Promise<number> {
   }
   const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name))
     : scenarios.filter((s) => (args.isQuick || !s.isLong) && (nodes || !s.needsCluster))
-  pool = new Pool(args.workers)
+  // Kept in the module too, so a failed run still stops the workers on its way out.
+  const workers = (pool = new Pool(args.workers))
   const info = { machine: machine(), servers: servers.map((s) => s.description), mode: args.isQuick ? 'quick' : 'full', startedAt: new Date().toISOString() }
   console.log(`bench: ${info.mode} run on ${info.machine}`)
   for (const s of servers) {
@@ -69,10 +70,11 @@ async function main(): Promise<number> {
     console.log(`bench: target ${targetOf(s.spec).name}: ${s.description} (${where})`)
   }
 
+  const ctxOf = (server: Server, round = 0): Ctx => ({ server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool: workers, isQuick: args.isQuick, round })
   if (!args.isCold) {
     for (const server of servers) {
       const started = performance.now()
-      await warmUp({ server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick })
+      await warmUp(ctxOf(server))
       console.log(`bench: warm-up × ${targetOf(server.spec).name}: done in ${((performance.now() - started) / 1000).toFixed(1)} s (not measured)`)
     }
   }
@@ -86,9 +88,8 @@ async function main(): Promise<number> {
       for (const [i, server] of servers.entries()) {
         if (isQuickCluster && server.processes && !args.scenarios.length && !QUICK_CLUSTER_SCENARIOS.includes(scenario.name)) continue
         if (round > 0 && costOf(runs[i][0]) === undefined) continue
-        const ctx: Ctx = { server, target: targetOf(server.spec), nodes: nodeTargets(server.spec), pool, isQuick: args.isQuick, round }
         const started = performance.now()
-        const r = await scenario.run(ctx)
+        const r = await scenario.run(ctxOf(server, round))
         runs[i].push(r)
         const which = args.repeat > 1 && costOf(r) !== undefined ? ` (run ${round + 1} of ${args.repeat})` : ''
         console.log(`bench: ${scenario.name} × ${r.target}${which}: ${r.skipped ? `skipped (${r.skipped})` : `done in ${((performance.now() - started) / 1000).toFixed(1)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`)
