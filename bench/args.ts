@@ -21,10 +21,10 @@ export interface Args {
   repeat: number
 }
 
-export type Peer = 'nchan' | 'raw-bun'
-const PEERS: Peer[] = ['nchan', 'raw-bun']
+export type Peer = 'nchan' | 'raw-bun' | 'raw-bun-durable'
+const PEERS: Peer[] = ['nchan', 'raw-bun', 'raw-bun-durable']
 
-export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N] [--cold] [--repeat N]
+export const USAGE = `usage: bun bench/run.ts [--quick] [--peer nchan|raw-bun|raw-bun-durable]... [--baseline PATH] [--peer-only] [--cluster N] [--scenario NAME]... [--source] [--workers N] [--cold] [--repeat N]
        bun bench/run.ts --target 'http://host:port/sse?topic={stream}' --publish 'http://host:port/pub?topic={stream}'
                         [--publish-body '{"data":{data}}'] [--ws 'ws://host:port/ws?topic={stream}'] [--pid SERVER_PID]
 scenarios: sse-100 sse-1000 ws-100 ws-1000 mixed-20 mixed-50 mixed-100 poll-50 streams-100 pattern storm idle http
@@ -46,7 +46,7 @@ export function parseArgs(argv: string[]): Args {
     else if (a === '--peer-only') args.isPeerOnly = true
     else if (a === '--peer') {
       const p = value() as Peer
-      if (!PEERS.includes(p)) throw new Error(`unknown peer ${p}: built in are ${PEERS.join(' and ')} (use --target for others)`)
+      if (!PEERS.includes(p)) throw new Error(`unknown peer ${p}: built in are ${PEERS.join(', ')} (use --target for others)`)
       if (!args.peers.includes(p)) args.peers.push(p)
     } else if (a === '--scenario') args.scenarios.push(...value().split(','))
     else if (a === '--workers') args.workers = Math.max(1, Number(value()))

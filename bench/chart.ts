@@ -19,6 +19,7 @@ const TARGETS: [target: string, label: string, color: string][] = [
   ['ringcast', 'ringcast', '#2563eb'],
   ['nchan', 'Nchan', '#f59e0b'],
   ['raw-bun', 'raw Bun.serve', '#9ca3af'],
+  ['raw-bun-durable', 'raw Bun.serve + SQLite commit', '#4b5563'],
   ['baseline', 'ringcast, --baseline binary', '#93c5fd'],
 ]
 const PANELS: [title: string, value: (r: ScenarioResult | undefined) => number | undefined][] = [

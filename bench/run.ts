@@ -58,6 +58,7 @@ async function main(): Promise<number> {
     if (args.peers.includes('nchan')) servers.push(await startNchan())
     if (args.cluster) servers.push(await startCluster('nchan', nodes, opts))
     if (args.peers.includes('raw-bun')) servers.push(await startRawBun())
+    if (args.peers.includes('raw-bun-durable')) servers.push(await startRawBun(true))
   }
   const selected = args.scenarios.length ? scenarios.filter((s) => args.scenarios.includes(s.name))
     : scenarios.filter((s) => (args.isQuick || !s.isLong) && (nodes || !s.needsCluster))

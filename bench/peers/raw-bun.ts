@@ -3,8 +3,11 @@
  * (publish one event or a batch; SSE with ?after= / Last-Event-ID; WebSocket subscribe with topic publish;
  * long-poll with after / wait / limit), in ringcast's wire format, from an in-memory ring per stream.
  * No durability, validation, auth, limits, backpressure or heartbeats: the ceiling for our stack.
- * usage: bun bench/peers/raw-bun.ts PORT
+ * With --durable FILE, each publish request is first committed to SQLite as ringcast's log commits it (one
+ * transaction, WAL, synchronous=NORMAL, the same events table and index): the ceiling with durable acks.
+ * usage: bun bench/peers/raw-bun.ts PORT [--durable FILE]
  */
+import { Database } from 'bun:sqlite'
 import type { ServerWebSocket } from 'bun'
 
 const RING = 10_000
@@ -12,7 +15,7 @@ const encoder = new TextEncoder()
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' }
 
-interface Stored { id: number; json: string; sse: Uint8Array; ws: string }
+interface Stored { id: number; type: string; data: string; json: string; sse: Uint8Array; ws: string }
 interface Direct { write(chunk: Uint8Array | string): unknown }
 
 class Stream {
@@ -36,9 +39,10 @@ class Stream {
   append(item: { type?: string; data?: unknown }, time: string): Stored {
     const id = ++lastId
     const type = item.type ?? 'message'
-    const json = `{"id":${id},"stream":${JSON.stringify(this.name)},"type":${JSON.stringify(type)},"data":${JSON.stringify(item.data ?? null)},"time":"${time}"}`
+    const data = JSON.stringify(item.data ?? null)
+    const json = `{"id":${id},"stream":${JSON.stringify(this.name)},"type":${JSON.stringify(type)},"data":${data},"time":"${time}"}`
     const sse = encoder.encode(type === 'message' ? `id: ${id}\ndata: ${json}\n\n` : `id: ${id}\nevent: ${type}\ndata: ${json}\n\n`)
-    const stored = { id, json, sse, ws: `{"op":"event","event":${json}}` }
+    const stored = { id, type, data, json, sse, ws: `{"op":"event","event":${json}}` }
     this.events.push(stored)
     // Trimmed in one go at twice the ring's size: amortized O(1) per event.
     if (this.events.length > 2 * RING) this.events = this.events.slice(-RING)
@@ -54,6 +58,19 @@ const streamOf = (name: string): Stream => {
   return s
 }
 
+/** With --durable: commits one request's events in one transaction, or throws (Bun then answers 500). */
+function openLog(path: string): (stream: string, events: Stored[], timeMs: number) => void {
+  const db = new Database(path, { create: true, strict: true })
+  for (const pragma of ['locking_mode = EXCLUSIVE', 'journal_mode = WAL', 'synchronous = NORMAL', 'temp_store = MEMORY']) db.exec(`PRAGMA ${pragma}`)
+  db.exec(`CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, stream TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, time INTEGER NOT NULL, key TEXT, correlation_id TEXT);
+           CREATE INDEX IF NOT EXISTS events_stream_id ON events (stream, id)`)
+  const insert = db.prepare('INSERT INTO events (id, stream, type, data, time) VALUES (?, ?, ?, ?, ?)')
+  return db.transaction((stream: string, events: Stored[], timeMs: number) => {
+    for (const e of events) insert.run(e.id, stream, e.type, e.data, timeMs)
+  })
+}
+const commit = process.argv[3] === '--durable' ? openLog(process.argv[4]) : null
+
 const sseChunk = (events: Stored[]): Uint8Array => (events.length === 1 ? events[0].sse : Buffer.concat(events.map((e) => e.sse)))
 const page = (events: Stored[], after: number): Response =>
   new Response(`{"events":[${events.map((e) => e.json).join(',')}],"next":${events.length ? events[events.length - 1].id : after},"closed":false}`, { headers: JSON_HEADERS })
@@ -61,8 +78,11 @@ const page = (events: Stored[], after: number): Response =>
 async function publish(req: Request & { params: { stream: string } }): Promise<Response> {
   const body = JSON.parse(await req.text())
   const s = streamOf(req.params.stream)
-  const time = new Date().toISOString()
+  const now = Date.now()
+  const time = new Date(now).toISOString()
   const stored = (Array.isArray(body) ? body : [body]).map((item) => s.append(item, time))
+  // Committed before any subscriber or the publisher hears of them.
+  commit?.(s.name, stored, now)
   const chunk = sseChunk(stored)
   for (const c of s.sse) c.write(chunk)
   for (const e of stored) server.publish(s.name, e.ws)

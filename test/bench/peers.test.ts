@@ -1,4 +1,8 @@
+import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { payload } from '../../bench/gen/payload'
 import { PollClient } from '../../bench/gen/poll-client'
 import { SseClient } from '../../bench/gen/sse-client'
@@ -7,7 +11,7 @@ import { WsClient } from '../../bench/gen/ws-client'
 import { startCluster } from '../../bench/servers/cluster'
 import { startRawBun } from '../../bench/servers/raw-bun'
 import { startRingcast } from '../../bench/servers/ringcast'
-import type { Server } from '../../bench/servers/server'
+import { freePort, type Server, waitReady } from '../../bench/servers/server'
 import { nodeTargets, targetOf } from '../../bench/targets/index'
 import type { HttpRequest, Target } from '../../bench/targets/target'
 
@@ -48,7 +52,7 @@ function expectEachOnce(clients: ReturnType<typeof clientsOf>['clients'], seq: n
   }
 }
 
-for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', () => startRingcast({ fromSource: false })]] as const) {
+for (const [name, start] of [['raw-bun', () => startRawBun()], ['raw-bun-durable', () => startRawBun(true)], ['ringcast (compiled)', () => startRingcast({ fromSource: false })]] as const) {
   describe(`generator against ${name}`, () => {
     let server: Server
     let target: Target
@@ -96,6 +100,29 @@ for (const [name, start] of [['raw-bun', startRawBun], ['ringcast (compiled)', (
     })
   })
 }
+
+// raw-bun-durable stands for raw Bun's cost with durable acks: what it acknowledged must be in its file, even after a kill.
+test('raw-bun --durable has every acknowledged event in its SQLite file when killed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raw-durable-'))
+  const file = join(dir, 'raw.db')
+  const port = await freePort()
+  const proc = Bun.spawn([process.execPath, new URL('../../bench/peers/raw-bun.ts', import.meta.url).pathname, String(port), '--durable', file], { stdio: ['ignore', 'ignore', 'inherit'] })
+  try {
+    await waitReady(`http://127.0.0.1:${port}/readyz`, 10_000, () => '', () => proc.exitCode !== null)
+    const target = targetOf({ kind: 'raw-bun', base: `http://127.0.0.1:${port}` })
+    expect(await send(target.publish('peer.durable', payload(0, 1, 0)))).toBe(201)
+    expect(await send(target.publishBatch!('peer.durable', [payload(0, 2, 0), payload(0, 3, 0)]))).toBe(201)
+    proc.kill('SIGKILL')
+    await proc.exited
+    const db = new Database(file, { readonly: true })
+    const rows = db.query('SELECT id, stream, data FROM events ORDER BY id').all() as { id: number; stream: string; data: string }[]
+    db.close()
+    expect(rows.map((r) => [r.id, r.stream, (JSON.parse(r.data) as { q: number }).q])).toEqual([[1, 'peer.durable', 1], [2, 'peer.durable', 2], [3, 'peer.durable', 3]])
+  } finally {
+    proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 // bench --cluster: the generator's subscribers on one node must get what the other node took, or the cluster rows mean nothing.
 describe('generator against two ringcast nodes on one Redis (bench --cluster)', () => {
