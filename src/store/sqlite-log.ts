@@ -144,22 +144,21 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
     this.persistLast(this.last)
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
-    const deleted = this.db
-      .query(
-        `DELETE FROM events WHERE id IN (
-           SELECT id FROM events WHERE stream = ? AND (id <= ? OR time < ?) AND id < ? ORDER BY id LIMIT ?
-         ) RETURNING id`,
-      )
-      .all(stream, over?.id ?? 0, beforeMs, belowId, batch) as { id: number }[]
-    if (deleted.length === 0) return null
-    let throughId = 0
-    for (const row of deleted) if (row.id > throughId) throughId = row.id
+    const overId = over?.id ?? 0
+    // The batch is the `batch` lowest ids that may go. Found first, it is deleted as one range of the (stream, id)
+    // index, which costs about half what deleting the same rows by id and returning each does.
+    const { throughId } = this.db
+      .query('SELECT max(id) AS throughId FROM (SELECT id FROM events WHERE stream = ?1 AND (id <= ?2 OR time < ?3) AND id < ?4 ORDER BY id LIMIT ?5)')
+      .get(stream, overId, beforeMs, belowId, batch) as { throughId: number | null }
+    if (throughId === null) return null
+    // Every id up to throughId is below belowId: the range's one upper bound is throughId.
+    const removed = this.db.query('DELETE FROM events WHERE stream = ?1 AND (id <= ?2 OR time < ?3) AND id <= ?4').run(stream, overId, beforeMs, throughId).changes
     const record = this.records.get(stream)
     if (record) {
       record.prunedThrough = Math.max(record.prunedThrough, throughId)
       this.upsertStream.run(streamParams(record) as never)
     }
-    const events = Math.max(0, (this.counts.get(stream) ?? 0) - deleted.length)
+    const events = Math.max(0, (this.counts.get(stream) ?? 0) - removed)
     this.counts.set(stream, events)
     // Each end is one index lookup (min and max in one query would walk the stream's rows).
     const ends = this.db
@@ -169,7 +168,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
                 (SELECT time FROM events WHERE stream = ?1 ORDER BY id LIMIT 1) AS firstTimeMs`,
       )
       .get(stream) as Omit<StreamStats, 'events'>
-    return { kind: 'prune', stream, throughId, removed: deleted.length, stats: { events, ...ends } }
+    return { kind: 'prune', stream, throughId, removed, stats: { events, ...ends } }
   }
 
   async pruneKeys(beforeMs: number, batch: number): Promise<number> {

@@ -82,6 +82,18 @@ describe('SqliteLog', () => {
     expect((await log.open()).lastId).toBe(3)
   })
 
+  // The batch is deleted as one id range: after the clock went back, a newer event inside that range must stay.
+  test('an age prune after the clock went back takes the oldest matching events only, not the newer ones between', async () => {
+    const log = openLog(freshFile())
+    await log.open()
+    await log.append([publish('k.1', items(1))], 1000, 0)
+    await log.append([publish('k.1', items(2))], 20_000, 0)
+    await log.append([publish('k.1', items(3, 4))], 1000, 0)
+    await log.append([publish('k.1', items(5))], 1000, 0)
+    expect(await log.prune('k.1', 100, 5000, 2, Number.MAX_SAFE_INTEGER)).toMatchObject({ throughId: 3, removed: 2, stats: { events: 3, firstId: 2 } })
+    expect((await log.read(['k.1'], 0, 10, null)).map((r) => r.id)).toEqual([2, 4, 5])
+  })
+
   test('the last id never goes back when retention pruned every row, nor after ephemeral events and a failed append', async () => {
     const file = freshFile()
     let log = openLog(file)
