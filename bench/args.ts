@@ -17,7 +17,7 @@ export interface Args {
   baseline: string | null
   /** --cold: no warm-up round before the first scenario (the rows then include each server's start-up work). */
   isCold: boolean
-  /** --repeat N: each fan-out scenario N times per target (alternating), reporting the run with the median CPU per delivery. */
+  /** --repeat N: each fan-out and http scenario N times per target (alternating), reporting the median run by CPU per unit (http: row by row). */
   repeat: number
 }
 

@@ -30,13 +30,19 @@ export function figuresOf(results: ScenarioResult[]): Figure[] {
       if (r.scenario === 'streams-100') out.push({ ...base, unit: 'event', usPer: (r.server.cpuMs * 1000) / r.publish!.events })
     }
     for (const h of r.http ?? []) {
-      const unit: Unit = h.name.startsWith('publish') ? 'event' : 'request'
-      const perSec = unit === 'event' ? h.eventsPerSec : h.reqPerSec
-      out.push({ row: h.name, target: r.target, unit, latencyMs: h.p97_5Ms, percentile: 'p97.5', usPer: (h.serverCpuPct * 10_000) / perSec, flag: h.generatorCpuPct > 90 ? 'GEN-BOUND' : '' })
+      out.push({ row: h.name, target: r.target, unit: httpUnitOf(h), latencyMs: h.p97_5Ms, percentile: 'p97.5', usPer: httpUsPer(h), flag: h.generatorCpuPct > 90 ? 'GEN-BOUND' : '' })
     }
   }
   return out
 }
+
+type HttpRow = NonNullable<ScenarioResult['http']>[number]
+
+/** An autocannon row's unit: a published event, or a request (page reads). */
+const httpUnitOf = (h: HttpRow): Unit => (h.name.startsWith('publish') ? 'event' : 'request')
+
+/** An autocannon row's server CPU per unit of work, in µs. */
+export const httpUsPer = (h: HttpRow): number => (h.serverCpuPct * 10_000) / (httpUnitOf(h) === 'event' ? h.eventsPerSec : h.reqPerSec)
 
 /** Finds one target's figure for a row and unit. */
 export const figure = (all: Figure[], row: string, unit: Unit, target: string): Figure | undefined =>

@@ -1,18 +1,40 @@
+import { httpUsPer } from './compare.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 
-/** A fan-out run's server CPU per delivery, the figure --repeat takes the median of; undefined for what is run once (http, idle, soak, streams-many). */
+/** A fan-out run's server CPU per delivery, the figure --repeat takes the median of; undefined for any other run. */
 export function costOf(r: ScenarioResult): number | undefined {
   return r.skipped || !r.deliveries || !r.server ? undefined : r.server.usPerDelivery
+}
+
+/** Whether --repeat runs a scenario again: fan-out runs, and autocannon's (http); idle, soak and streams-many run once. */
+export function isRepeated(r: ScenarioResult): boolean {
+  return costOf(r) !== undefined || (!r.skipped && (r.http?.length ?? 0) > 0)
 }
 
 /**
  * Of one target's runs of a scenario, the one with the median server CPU per delivery (the lower of the two
  * middle ones for an even count), whole, so its p95 and CPU come from the same run; the others' go in its notes.
+ * Autocannon runs are taken row by row instead (publish single, batches, page reads are separate measurements).
  */
 export function medianRun(runs: ScenarioResult[]): ScenarioResult {
   if (runs.length === 1) return runs[0]
-  const sorted = [...runs].sort((a, b) => costOf(a)! - costOf(b)!)
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  if (costOf(runs[0]) === undefined) return medianHttp(runs)
+  const median = middle(runs, (r) => costOf(r)!)
   const each = runs.map((r) => `${costOf(r)!.toFixed(1)} µs, p95 ${r.latencyMs?.p95.toFixed(1) ?? '-'} ms`).join('; ')
   return { ...median, notes: [...median.notes, `median of ${runs.length} runs by server µs/delivery (in run order: ${each})`] }
+}
+
+/** Each autocannon row from the run with its median server CPU per unit; its rate and percentiles come with it. */
+function medianHttp(runs: ScenarioResult[]): ScenarioResult {
+  const each: string[] = []
+  const http = runs[0].http!.map((row) => {
+    const rows = runs.flatMap((r) => r.http!.filter((h) => h.name === row.name))
+    each.push(`${row.name}: ${rows.map((h) => `${httpUsPer(h).toFixed(1)} µs at ${Math.round(h.eventsPerSec)}/s`).join(', ')}`)
+    return middle(rows, httpUsPer)
+  })
+  return { ...runs[0], http, notes: [...runs[0].notes, `each row the median of ${runs.length} runs by server µs per unit (in run order: ${each.join('; ')})`] }
+}
+
+function middle<T>(items: T[], cost: (item: T) => number): T {
+  return [...items].sort((a, b) => cost(a) - cost(b))[Math.floor((items.length - 1) / 2)]
 }

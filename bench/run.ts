@@ -16,7 +16,7 @@ import type { Ctx } from './scenarios/context.ts'
 import { scenarios } from './scenarios/index.ts'
 import type { ScenarioResult } from './scenarios/result.ts'
 import { warmUp } from './scenarios/warm-up.ts'
-import { costOf, medianRun } from './repeat.ts'
+import { isRepeated, medianRun } from './repeat.ts'
 import { hasRedis, startCluster } from './servers/cluster.ts'
 import { startNchan } from './servers/nchan.ts'
 import { startRawBun } from './servers/raw-bun.ts'
@@ -88,11 +88,11 @@ async function main(): Promise<number> {
     for (let round = 0; round < args.repeat; round++) {
       for (const [i, server] of servers.entries()) {
         if (isQuickCluster && server.processes && !args.scenarios.length && !QUICK_CLUSTER_SCENARIOS.includes(scenario.name)) continue
-        if (round > 0 && costOf(runs[i][0]) === undefined) continue
+        if (round > 0 && !isRepeated(runs[i][0])) continue
         const started = performance.now()
         const r = await scenario.run(ctxOf(server, round))
         runs[i].push(r)
-        const which = args.repeat > 1 && costOf(r) !== undefined ? ` (run ${round + 1} of ${args.repeat})` : ''
+        const which = args.repeat > 1 && isRepeated(r) ? ` (run ${round + 1} of ${args.repeat})` : ''
         console.log(`bench: ${scenario.name} × ${r.target}${which}: ${r.skipped ? `skipped (${r.skipped})` : `done in ${((performance.now() - started) / 1000).toFixed(1)} s`}${r.notes.length ? ` — ${r.notes.join('; ')}` : ''}`)
       }
     }

@@ -20,18 +20,20 @@ export const http: Scenario = {
     const seconds = sized(ctx, 10, 1)
     const data = '{"s":0,"q":1,"t":0,"p":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
     const onEach = (request: (node: Target) => HttpRequest) => nodes.map(request)
+    // Each --repeat round on streams of its own, so every run starts as the first did (retention included).
+    const stream = (name: string) => (ctx.round ? `${name}.r${ctx.round}` : name)
     const result: ScenarioResult = { scenario: 'http', title: http.title, target: target.name, notes: [], http: [] }
     const run = async (name: string, reqs: HttpRequest[], eventsPerRequest: number) => {
       const { row, parts } = await cannon(name, reqs, eventsPerRequest, seconds, server)
       result.http!.push(row)
       if (parts) result.notes.push(`${name}: CPU by process: ${parts}`)
     }
-    await run('publish single', onEach((n) => n.publish('b.http.single', data)), 1)
-    if (target.publishBatch) await run(`publish batch ${BATCH}`, onEach((n) => n.publishBatch!('b.http.batch', Array(BATCH).fill(data))), BATCH)
+    await run('publish single', onEach((n) => n.publish(stream('b.http.single'), data)), 1)
+    if (target.publishBatch) await run(`publish batch ${BATCH}`, onEach((n) => n.publishBatch!(stream('b.http.batch'), Array(BATCH).fill(data))), BATCH)
     if (target.readPage) {
-      const fill = target.publishBatch!('b.http.poll', Array(BATCH).fill(data))
+      const fill = target.publishBatch!(stream('b.http.poll'), Array(BATCH).fill(data))
       await fetch(fill.url, { method: 'POST', headers: fill.headers, body: fill.body })
-      await run(`poll GET page of ${BATCH}`, onEach((n) => ({ url: n.readPage!('b.http.poll'), headers: {} })), 1)
+      await run(`poll GET page of ${BATCH}`, onEach((n) => ({ url: n.readPage!(stream('b.http.poll')), headers: {} })), 1)
     }
     if (nodes.length > 1) result.notes.push(`http: one autocannon per node at once, ${Math.round(CONNECTIONS / nodes.length)} connections each; rates are summed, each percentile is the slower node's`)
     for (const row of result.http!) if (row.non2xx || row.errors) result.notes.push(`${row.name}: ${row.non2xx} non-2xx, ${row.errors} errors`)

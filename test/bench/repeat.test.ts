@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { costOf, medianRun } from '../../bench/repeat'
+import { costOf, isRepeated, medianRun } from '../../bench/repeat'
 import type { ScenarioResult } from '../../bench/scenarios/result'
 
 const run = (usPerDelivery: number, p95: number): ScenarioResult => ({
@@ -24,9 +24,31 @@ describe('--repeat', () => {
     expect(medianRun([one])).toBe(one)
   })
 
-  test('only fan-out runs are repeated: skipped rows and autocannon rows have no cost', () => {
+  test('fan-out and autocannon runs are repeated; skipped and idle runs are not', () => {
     expect(costOf(run(12, 3))).toBe(12)
-    expect(costOf({ ...run(12, 3), skipped: 'no long-polling' })).toBeUndefined()
-    expect(costOf({ scenario: 'http', title: 'http', target: 'ringcast', notes: [], http: [] })).toBeUndefined()
+    expect(isRepeated(run(12, 3))).toBe(true)
+    expect(isRepeated({ ...run(12, 3), skipped: 'no long-polling' })).toBe(false)
+    expect(isRepeated(cannon([['publish single', 50, 10_000]]))).toBe(true)
+    expect(isRepeated({ scenario: 'idle', title: 'idle', target: 'ringcast', notes: [] })).toBe(false)
+  })
+
+  test('autocannon rows are taken row by row, each from the run with its median CPU per unit, rate and percentiles with it', () => {
+    const runs = [
+      cannon([['publish single', 90, 20_000], ['poll GET page of 100', 90, 10_000]]),
+      cannon([['publish single', 80, 10_000], ['poll GET page of 100', 90, 15_000]]),
+      cannon([['publish single', 85, 25_000], ['poll GET page of 100', 90, 9_000]]),
+    ]
+    const median = medianRun(runs)
+    // µs per unit: single 45, 80, 34 → the run at 20 000/s; page 90, 60, 100 → the run at 10 000/s.
+    expect(median.http!.map((h) => [h.name, h.eventsPerSec, h.p97_5Ms])).toEqual([['publish single', 20_000, 20_000 / 1000], ['poll GET page of 100', 10_000, 10_000 / 1000]])
+    expect(median.notes.at(-1)).toBe('each row the median of 3 runs by server µs per unit (in run order: publish single: 45.0 µs at 20000/s, 80.0 µs at 10000/s, 34.0 µs at 25000/s; poll GET page of 100: 90.0 µs at 10000/s, 60.0 µs at 15000/s, 100.0 µs at 9000/s)')
   })
 })
+
+/** An autocannon run with rows [name, server CPU %, events (= requests) per second]; p97.5 tells the rows apart. */
+function cannon(rows: [string, number, number][]): ScenarioResult {
+  return {
+    scenario: 'http', title: 'http', target: 'ringcast', notes: [],
+    http: rows.map(([name, serverCpuPct, perSec]) => ({ name, reqPerSec: perSec, eventsPerSec: perSec, p50Ms: 1, p97_5Ms: perSec / 1000, p99Ms: 1, maxMs: 1, non2xx: 0, errors: 0, serverCpuPct, generatorCpuPct: 50 })),
+  }
+}
