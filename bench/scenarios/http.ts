@@ -20,8 +20,8 @@ export const http: Scenario = {
     const seconds = sized(ctx, 10, 1)
     const data = '{"s":0,"q":1,"t":0,"p":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
     const onEach = (request: (node: Target) => HttpRequest) => nodes.map(request)
-    // Each --repeat round on streams of its own, so every run starts as the first did (retention included).
-    const stream = (name: string) => (ctx.round ? `${name}.r${ctx.round}` : name)
+    // Each --repeat round on streams of its own, named as fanout.ts names them, so every run starts as the first did (retention included).
+    const stream = (name: string) => (ctx.round ? `r${ctx.round}.${name}` : name)
     const result: ScenarioResult = { scenario: 'http', title: http.title, target: target.name, notes: [], http: [] }
     const run = async (name: string, reqs: HttpRequest[], eventsPerRequest: number) => {
       const { row, parts } = await cannon(name, reqs, eventsPerRequest, seconds, server)
