@@ -24,15 +24,22 @@ export function medianRun(runs: ScenarioResult[]): ScenarioResult {
   return { ...median, notes: [...median.notes, `median of ${runs.length} runs by server µs/delivery (in run order: ${each})`] }
 }
 
-/** Each autocannon row from the run with its median server CPU per unit; its rate and percentiles come with it. */
+/**
+ * Each autocannon row from the run with its median server CPU per unit; its rate, percentiles and the notes
+ * about it (a cluster's CPU by process) come with it.
+ */
 function medianHttp(runs: ScenarioResult[]): ScenarioResult {
   const each: string[] = []
+  const rowNotes: string[] = []
   const http = runs[0].http!.map((row) => {
-    const rows = runs.flatMap((r) => r.http!.filter((h) => h.name === row.name))
-    each.push(`${row.name}: ${rows.map((h) => `${httpUsPer(h).toFixed(1)} µs at ${Math.round(h.eventsPerSec)}/s`).join(', ')}`)
-    return middle(rows, httpUsPer)
+    const found = runs.flatMap((run) => run.http!.filter((h) => h.name === row.name).map((h) => ({ h, run })))
+    each.push(`${row.name}: ${found.map(({ h }) => `${httpUsPer(h).toFixed(1)} µs at ${Math.round(h.eventsPerSec)}/s`).join(', ')}`)
+    const median = middle(found, ({ h }) => httpUsPer(h))
+    rowNotes.push(...median.run.notes.filter((n) => n.startsWith(`${row.name}: `)))
+    return median.h
   })
-  return { ...runs[0], http, notes: [...runs[0].notes, `each row the median of ${runs.length} runs by server µs per unit (in run order: ${each.join('; ')})`] }
+  const isAboutRow = (note: string) => http.some((h) => note.startsWith(`${h.name}: `))
+  return { ...runs[0], http, notes: [...runs[0].notes.filter((n) => !isAboutRow(n)), ...rowNotes, `each row the median of ${runs.length} runs by server µs per unit (in run order: ${each.join('; ')})`] }
 }
 
 function middle<T>(items: T[], cost: (item: T) => number): T {

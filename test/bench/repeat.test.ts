@@ -34,14 +34,16 @@ describe('--repeat', () => {
 
   test('autocannon rows are taken row by row, each from the run with its median CPU per unit, rate and percentiles with it', () => {
     const runs = [
-      cannon([['publish single', 90, 20_000], ['poll GET page of 100', 90, 10_000]]),
-      cannon([['publish single', 80, 10_000], ['poll GET page of 100', 90, 15_000]]),
+      cannon([['publish single', 90, 20_000], ['poll GET page of 100', 90, 15_000]]),
+      cannon([['publish single', 80, 10_000], ['poll GET page of 100', 90, 10_000]]),
       cannon([['publish single', 85, 25_000], ['poll GET page of 100', 90, 9_000]]),
-    ]
+    ].map((r, i) => ({ ...r, notes: [`run ${i + 1}`, ...r.http!.map((h) => `${h.name}: run ${i + 1}`)] }))
     const median = medianRun(runs)
-    // µs per unit: single 45, 80, 34 → the run at 20 000/s; page 90, 60, 100 → the run at 10 000/s.
+    // µs per unit: single 45, 80, 34 → run 1, at 20 000/s; page 60, 90, 100 → run 2, at 10 000/s.
     expect(median.http!.map((h) => [h.name, h.eventsPerSec, h.p97_5Ms])).toEqual([['publish single', 20_000, 20_000 / 1000], ['poll GET page of 100', 10_000, 10_000 / 1000]])
-    expect(median.notes.at(-1)).toBe('each row the median of 3 runs by server µs per unit (in run order: publish single: 45.0 µs at 20000/s, 80.0 µs at 10000/s, 34.0 µs at 25000/s; poll GET page of 100: 90.0 µs at 10000/s, 60.0 µs at 15000/s, 100.0 µs at 9000/s)')
+    // A note about a row (a cluster's CPU by process) comes from the run the row came from; others from the first run.
+    expect(median.notes.slice(0, -1)).toEqual(['run 1', 'publish single: run 1', 'poll GET page of 100: run 2'])
+    expect(median.notes.at(-1)).toBe('each row the median of 3 runs by server µs per unit (in run order: publish single: 45.0 µs at 20000/s, 80.0 µs at 10000/s, 34.0 µs at 25000/s; poll GET page of 100: 60.0 µs at 15000/s, 90.0 µs at 10000/s, 100.0 µs at 9000/s)')
   })
 })
 
