@@ -58,7 +58,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const tlsFiles = () => (config.tlsCert && config.tlsKey ? readTls(config.tlsCert, config.tlsKey) : undefined)
   const tls = tlsFiles()
   // With --redis the node keeps nothing a client depends on on local disk.
-  const sqlite = config.redis ? undefined : new SqliteLog({ path: config.data, durability: config.durability })
+  const sqlite = config.redis ? undefined : new SqliteLog({ path: config.data, durability: config.durability, onProblem: (message) => logger.warn(message) })
   const log = sqlite ?? new RedisLog({ url: config.redis! })
   const metrics = new Metrics()
   const lifecycle = { isDraining: false }
@@ -110,7 +110,7 @@ export async function startServer(config: Config, logger = new Logger(config.log
   const origins = new Origins(config.corsOrigin)
   const hostGuard = new HostGuard(auth.isOpen, config.allowedHosts, origins)
   const node = { name: config.node ?? '', store: sqlite ? ('sqlite' as const) : ('redis' as const) }
-  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node, eventLoopLag: new EventLoopLag().start() }
+  const deps: AppDeps = { config, hub, connections, metrics, logger, sse, ws, poll, groups, auth, publishRate, origins, hostGuard, lifecycle, node, eventLoopLag: new EventLoopLag().start(), checkpoints: () => sqlite?.checkpoints() }
 
   const app = createApp(deps, VERSION)
   // A TLS reload listens again on the port first chosen (which matters when --port is 0).
@@ -147,7 +147,6 @@ export async function startServer(config: Config, logger = new Logger(config.log
         void listener.stop(true)
         await hub.drain()
         hub.detach()
-        sqlite?.checkpoint()
         groupLog?.close()
         await groupStore?.close()
         await log.close()

@@ -7,6 +7,7 @@ import type { Hub } from '../core/hub'
 import type { ConsumerGroups } from '../groups/consumer-groups'
 import type { Logger } from '../logger'
 import type { Metrics } from '../metrics'
+import type { CheckpointStats } from '../store/checkpointer'
 import type { Connections } from '../transports/connections'
 import type { PollTransport } from '../transports/poll'
 import type { SseTransport } from '../transports/sse'
@@ -35,6 +36,8 @@ export interface AppDeps {
   /** Which node this is (--node, or host:port once listening) and where its log lives. */
   node: { name: string; store: 'sqlite' | 'redis' }
   eventLoopLag: EventLoopLag
+  /** The SQLite log's checkpoints so far (undefined with --redis or --data :memory:). */
+  checkpoints: () => CheckpointStats | undefined
 }
 
 /** Who is calling: their grants, their address, and the name the limits count them under. */

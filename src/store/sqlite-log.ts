@@ -2,20 +2,25 @@ import { Database, type Statement } from 'bun:sqlite'
 import { statSync } from 'node:fs'
 import { RingcastError } from '../core/errors'
 import type { Appended, Catalog, Change, EventLog, LogHealth, LogRow, Outcome, Prunable, RowFilter, StreamRecord, StreamStats, Write } from '../core/log'
+import { Checkpointer, type CheckpointStats } from './checkpointer'
+import { DataFileInUseError, lockDataFile } from './data-file-lock'
 import { migrate } from './migrations'
 
 export interface SqliteLogOptions {
   /** File path, or `:memory:` for a log that lives and dies with the process. */
   path: string
   durability: 'normal' | 'full'
+  /** Told when something goes wrong that the log works around (the checkpoint worker failing). */
+  onProblem?: (message: string) => void
 }
 
 const ROW = 'id, stream, type, data, time AS timeMs, key, correlation_id AS correlationId'
 
 /**
- * The event log on bun:sqlite in WAL mode, for one server (it holds an exclusive lock on the file).
+ * The event log on bun:sqlite in WAL mode, for one server (it holds a lock file beside the data file).
  * Everything is synchronous underneath: each `append` is one transaction, and the stream records are
- * mirrored in memory so a publish checks closed and ephemeral without a query.
+ * mirrored in memory so a publish checks closed and ephemeral without a query. Checkpoints run on a
+ * worker thread (Checkpointer).
  */
 export class SqliteLog implements EventLog, Prunable, LogHealth {
   /** The open database, shared with the other stores of this file (consumer groups). */
@@ -37,23 +42,30 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   // written to meta, which saves every ordinary commit a page.
   private persistedLast = 0
   private readonly path: string
+  private readonly lock: Database | undefined
+  private readonly checkpointer: Checkpointer | undefined
 
   constructor(options: SqliteLogOptions) {
     this.path = options.path
+    const isFile = options.path !== ':memory:'
+    this.lock = isFile ? lockDataFile(options.path) : undefined
     this.db = new Database(options.path, { create: true, strict: true })
     try {
-      // Exclusive locking keeps a second server off this file; the OS drops the lock if we are killed.
-      this.db.exec('PRAGMA locking_mode = EXCLUSIVE')
       this.db.exec('PRAGMA journal_mode = WAL')
-      this.db.exec('BEGIN EXCLUSIVE; COMMIT')
     } catch (error) {
       this.db.close()
+      this.lock?.close()
+      // A server of an earlier version holds the data file itself.
       if (String(error).includes('locked')) throw new DataFileInUseError(options.path)
       throw error
     }
-    this.db.exec(`PRAGMA synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`)
+    // Only the checkpoint worker shares the file, and never for long.
+    this.db.exec('PRAGMA busy_timeout = 100')
+    const synchronous = options.durability === 'full' ? 'FULL' : 'NORMAL'
+    this.db.exec(`PRAGMA synchronous = ${synchronous}`)
     this.db.exec('PRAGMA temp_store = MEMORY')
     migrate(this.db)
+    this.checkpointer = isFile ? new Checkpointer(this.db, options.path, synchronous, options.onProblem ?? (() => {})) : undefined
 
     const prepare = (sql: string) => {
       const statement = this.db.prepare(sql)
@@ -97,6 +109,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async append(writes: readonly Write[], timeMs: number, dedupSinceMs: number): Promise<Appended> {
+    if (this.checkpointer?.held()) await this.writable()
     const persisted = this.persistedLast
     try {
       return this.appendTx(writes, timeMs, dedupSinceMs)
@@ -142,6 +155,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
+    await this.writable()
     this.persistLast(this.last)
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
     const overId = over?.id ?? 0
@@ -172,10 +186,12 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async pruneKeys(beforeMs: number, batch: number): Promise<number> {
+    await this.writable()
     return this.db.query('DELETE FROM dedup_keys WHERE (stream, key) IN (SELECT stream, key FROM dedup_keys WHERE time < ? LIMIT ?)').run(beforeMs, batch).changes
   }
 
   async isWritable(): Promise<boolean> {
+    await this.writable()
     try {
       this.setLastId.run(this.last)
       this.persistedLast = this.last
@@ -198,14 +214,24 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     return total
   }
 
-  checkpoint(): void {
-    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+  /** Checkpoint counts and times, for /metrics (nothing for a :memory: log). */
+  checkpoints(): CheckpointStats | undefined {
+    return this.checkpointer?.stats
   }
 
+  /** Leaves no WAL behind; prepared statements of the other stores on `db` must be finalized first. */
   async close(): Promise<void> {
-    // bun:sqlite's close() leaves the connection (and its exclusive lock) open while a prepared statement lives.
+    await this.checkpointer?.stop()
+    // bun:sqlite's close() leaves the connection open while a prepared statement lives.
     for (const s of this.statements) s.finalize()
+    // The last connection to close checkpoints the WAL and deletes it.
     this.db.close()
+    this.lock?.close()
+  }
+
+  /** Resolves when a write may go: at once, unless it has to wait for a checkpoint to catch up (Checkpointer). */
+  private async writable(): Promise<void> {
+    for (let held = this.checkpointer?.held(); held; held = this.checkpointer?.held()) await held
   }
 
   /** Writes `id` to meta unless it holds it already; in an append, it is kept only if the transaction commits. */
@@ -311,13 +337,6 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
 }
 
 const EMPTY: StreamStats = { events: 0, firstId: null, lastId: null, firstTimeMs: null }
-
-/** Thrown when another process holds the data file. */
-export class DataFileInUseError extends Error {
-  constructor(readonly path: string) {
-    super(`data file ${path} is in use by another process (is another ringcast running on it?)`)
-  }
-}
 
 function closedError(stream: string): RingcastError {
   return new RingcastError('stream_closed', `Stream "${stream}" is closed.`, 'A closed stream takes no more events; publish to a new stream.')

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
-import { rmSync } from 'node:fs'
+import { Database } from 'bun:sqlite'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { type BinaryServer, exportNdjson, post, requireBinary, spawnBinary, startBinary, tempDir } from '../helpers/binary'
@@ -172,6 +173,33 @@ describe('SIGTERM', () => {
     s.kill('SIGINT')
     const code = await s.exit(8000)
     expect(code).toBe(0)
+  })
+})
+
+describe('checkpoints', () => {
+  test('run on their own thread in the binary: the data file holds the events while the server runs, readable by another process, and SIGTERM leaves no WAL', async () => {
+    const dataFile = join(dir, 'checkpoints.db')
+    const s = await start(dataFile)
+    const events = Array.from({ length: 300 }, (_, i) => ({ data: `${i}`.padEnd(200, '.') }))
+    expect((await post(s.url, 'ckpt.1', events)).status).toBe(201)
+    const checkpoints = async () => Number((await (await fetch(`${s.url}/metrics`)).text()).match(/^ringcast_checkpoints_total (\d+)$/m)?.[1] ?? 0)
+    const deadline = Date.now() + 5000
+    while ((await checkpoints()) < 1) {
+      if (Date.now() > deadline) throw new Error('no checkpoint within 5 s')
+      await Bun.sleep(20)
+    }
+    // The lock is on a file of its own, so a backup or a reader may open the data file meanwhile.
+    const reader = new Database(dataFile, { readonly: true })
+    try {
+      expect((reader.query("SELECT count(*) AS n FROM events WHERE stream = 'ckpt.1'").get() as { n: number }).n).toBe(300)
+    } finally {
+      reader.close()
+    }
+    expect(statSync(dataFile).size).toBeGreaterThan(60_000)
+    s.kill('SIGTERM')
+    expect(await s.exit(8000)).toBe(0)
+    expect(existsSync(`${dataFile}-wal`)).toBe(false)
+    expect(existsSync(`${dataFile}-lock`)).toBe(true)
   })
 })
 

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredItem, Write } from '../../src/core/log'
-import { DataFileInUseError, SqliteLog } from '../../src/store/sqlite-log'
+import { DataFileInUseError } from '../../src/store/data-file-lock'
+import { SqliteLog } from '../../src/store/sqlite-log'
 import { eventLogCases, type TestLog } from './event-log.case'
 
 const dirs: string[] = []
@@ -138,14 +139,19 @@ describe('SqliteLog', () => {
     expect(await log.isWritable()).toBe(true)
   })
 
-  test('sizeBytes counts the file and WAL; checkpoint keeps the data', async () => {
-    const log = openLog(freshFile())
+  test('sizeBytes counts the file and WAL; close checkpoints all of it and leaves no WAL or shared memory behind', async () => {
+    const file = freshFile()
+    const log = openLog(file)
     await log.open()
     await log.append([publish('s.1', items(...Array.from({ length: 200 }, (_, i) => 'x'.repeat(100) + i)))], 1000, 0)
-    const before = log.sizeBytes()
-    expect(before).toBeGreaterThan(20_000)
-    log.checkpoint()
-    expect(log.sizeBytes()).toBeGreaterThan(0)
-    expect((await log.read(['s.1'], 0, 1000, null)).length).toBe(200)
+    expect(log.sizeBytes()).toBeGreaterThan(20_000)
+    await log.close()
+    open.splice(open.indexOf(log), 1)
+    expect(existsSync(`${file}-wal`)).toBe(false)
+    expect(existsSync(`${file}-shm`)).toBe(false)
+    expect(statSync(file).size).toBeGreaterThan(20_000)
+    const again = openLog(file)
+    await again.open()
+    expect((await again.read(['s.1'], 0, 1000, null)).length).toBe(200)
   })
 })

@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import { type AppDeps, callerOf, type ServerLike } from '../deps'
 import { groupMetrics } from '../group-metrics'
+import type { CheckpointStats } from '../../store/checkpointer'
 import { Problem } from '../schemas'
 
 export function healthRoutes(d: AppDeps) {
@@ -44,6 +45,7 @@ export function healthRoutes(d: AppDeps) {
             }),
             ringcast_subscription_patterns: { help: 'Patterns held by live subscriptions (capped per connection and per client).', values: [[null, d.connections.patterns]] },
             ringcast_log_bytes: { help: 'Size of the SQLite database and its WAL.', values: [[null, d.hub.logBytes()]] },
+            ...checkpointMetrics(d.checkpoints()),
             ringcast_event_loop_lag_seconds: { help: 'Longest a timer waited past its due time over the last 10 to 20 s: how long the event loop was blocked.', values: [[null, d.eventLoopLag.seconds()]] },
             ringcast_limit: { help: 'Configured limits (0: unlimited); ringcast_requests_rejected_total counts what they refused.', values: limits(d) },
             ...(await groupMetrics(d)),
@@ -78,4 +80,17 @@ function limits(d: AppDeps): [Record<string, string>, number][] {
     [{ limit: 'max_patterns_per_client' }, c.maxPatternsPerClient],
     [{ limit: 'max_streams' }, c.maxStreams],
   ]
+}
+
+type Gauges = Parameters<AppDeps['metrics']['render']>[0]
+
+/** The SQLite log's checkpoints, done on a thread of their own (none with --redis or --data :memory:). */
+function checkpointMetrics(stats: CheckpointStats | undefined): Gauges {
+  if (!stats) return {}
+  return {
+    ringcast_checkpoints_total: { type: 'counter', help: 'WAL checkpoints (SQLite), each on the checkpoint thread.', values: [[null, stats.checkpoints]] },
+    ringcast_checkpoint_seconds_total: { type: 'counter', help: 'Time the checkpoints took, on the checkpoint thread (the event loop does not wait for them).', values: [[null, stats.seconds]] },
+    ringcast_checkpoint_holds_total: { type: 'counter', help: 'Times publishes waited for a checkpoint to catch up so the WAL could start over.', values: [[null, stats.holds]] },
+    ringcast_wal_frames: { help: 'Pages in the WAL at the last checkpoint.', values: [[null, stats.walFrames]] },
+  }
 }

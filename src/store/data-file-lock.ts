@@ -1,0 +1,27 @@
+import { Database } from 'bun:sqlite'
+
+/** Thrown when another process holds the data file. */
+export class DataFileInUseError extends Error {
+  constructor(readonly path: string) {
+    super(`data file ${path} is in use by another process (is another ringcast running on it?)`)
+  }
+}
+
+/**
+ * Holds `<path>-lock` while the server runs, so a second server on the same data file refuses to start; the OS
+ * drops the lock if the process dies. The data file itself stays open to other connections: the checkpoint
+ * worker's, or a backup's.
+ */
+export function lockDataFile(path: string): Database {
+  const lock = new Database(`${path}-lock`, { create: true })
+  try {
+    // A transaction left open holds SQLite's exclusive lock on the file until the connection closes; it writes nothing, so no journal.
+    lock.exec('PRAGMA journal_mode = MEMORY')
+    lock.exec('BEGIN EXCLUSIVE')
+  } catch (error) {
+    lock.close()
+    if (String(error).includes('locked')) throw new DataFileInUseError(path)
+    throw error
+  }
+  return lock
+}

@@ -1,0 +1,75 @@
+import { afterEach, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { StoredItem, Write } from '../../src/core/log'
+import { SqliteLog } from '../../src/store/sqlite-log'
+import { until } from '../helpers/hub-fixture'
+
+let dir: string | undefined
+let log: SqliteLog | undefined
+const problems: string[] = []
+afterEach(async () => {
+  expect(problems.splice(0)).toEqual([])
+  await log?.close()
+  log = undefined
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+async function openLog(): Promise<{ log: SqliteLog; file: string }> {
+  dir = mkdtempSync(join(tmpdir(), 'ringcast-ckpt-'))
+  const file = join(dir, 'ringcast.db')
+  log = new SqliteLog({ path: file, durability: 'normal', onProblem: (message) => problems.push(message) })
+  await log.open()
+  return { log, file }
+}
+
+const record = { name: 'c.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 }
+const batch = (n: number, bytes: number): Write => ({ kind: 'publish', stream: 'c.1', create: record, items: Array.from({ length: n }, (_, i): StoredItem => ({ type: 'message', data: JSON.stringify(`${i}`.padEnd(bytes, 'x')) })) })
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+
+test('the worker thread copies committed events into the data file while the log stays open', async () => {
+  const { log, file } = await openLog()
+  const emptySize = statSync(file).size
+  await log.append([batch(200, 200)], 1000, 0)
+  expect(statSync(`${file}-wal`).size).toBeGreaterThan(40_000)
+  await until(() => log.checkpoints()!.checkpoints >= 1, 5000, 'a checkpoint')
+  const stats = log.checkpoints()!
+  expect(stats.walFrames).toBeGreaterThan(10)
+  expect(stats.seconds).toBeGreaterThan(0)
+  expect(stats.holds).toBe(0)
+  // The pages are in the database file itself now, not only in the WAL.
+  expect(statSync(file).size).toBeGreaterThan(emptySize + 40_000)
+  expect((await log.read(['c.1'], 0, 1000, null)).length).toBe(200)
+})
+
+test('under writes that never pause, checkpoints chase them, publishes wait briefly, and the WAL starts over', async () => {
+  const { log } = await openLog()
+  let written = 0
+  let largest = 0
+  let restarted = false
+  // Each commit adds a few pages, between two turns of the event loop: the WAL passes its limit within a second.
+  for (const deadline = Date.now() + 20_000; !restarted; ) {
+    if (Date.now() > deadline) throw new Error(`the WAL did not start over: ${JSON.stringify(log.checkpoints())}`)
+    await log.append([batch(20, 1000)], Date.now(), 0)
+    written += 20
+    await turn()
+    const { walFrames, holds } = log.checkpoints()!
+    // A checkpoint reports the WAL's length: it only ever shrinks when the WAL started over.
+    restarted = holds >= 1 && walFrames < largest
+    largest = Math.max(largest, walFrames)
+  }
+  expect(largest).toBeGreaterThanOrEqual(4096)
+  expect((await log.read(['c.1'], 0, 1_000_000, null)).length).toBe(written)
+}, 30_000)
+
+test('close stops the worker and checkpoints the rest: no WAL is left and the events are all in the data file', async () => {
+  const { log: first, file } = await openLog()
+  await first.append([batch(300, 100)], 1000, 0)
+  await first.close()
+  log = undefined
+  expect(existsSync(`${file}-wal`)).toBe(false)
+  log = new SqliteLog({ path: file, durability: 'full' })
+  expect((await log.open()).lastId).toBe(300)
+  expect((await log.read(['c.1'], 0, 1000, null)).length).toBe(300)
+})
