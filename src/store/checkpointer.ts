@@ -29,8 +29,10 @@ export interface CheckpointStats {
  *
  * A checkpoint copies what was committed when it began; while commits keep coming it never catches up, and the
  * WAL can only start over once one has. So once the WAL is past RESTART_FRAMES, checkpoints run back to back, each
- * copying what came during the last, until one is quick; then writes are held (they wait, the event loop does not)
- * for one more, after which the next commit starts the WAL from its beginning.
+ * copying what came during the last, until one is quick; then appends are held (they wait, the event loop does
+ * not) for one more, after which the next commit starts the WAL from its beginning. The few writes that are not
+ * held (consumer groups, retention) may still land during it; then the thread tries once more, and if they land
+ * again the small rest is copied here, on the event loop, so the WAL is bounded whatever writes it.
  */
 export class Checkpointer {
   readonly stats: CheckpointStats = { checkpoints: 0, seconds: 0, holds: 0, walFrames: 0 }
@@ -42,6 +44,7 @@ export class Checkpointer {
   private isRunning = false
   private isPassHeld = false
   private chases = 0
+  private isRetried = false
   private hold: { promise: Promise<void>; release(): void } | undefined
   private closed: (() => void) | undefined
 
@@ -80,7 +83,7 @@ export class Checkpointer {
     if (worker) {
       const closed = new Promise<void>((resolve) => (this.closed = resolve))
       worker.postMessage({ kind: 'close' } satisfies ToCheckpointWorker)
-      await Promise.race([closed, Bun.sleep(5000)])
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000).unref())])
       worker.terminate()
     }
     this.totalChanges.finalize()
@@ -114,18 +117,42 @@ export class Checkpointer {
     if (!this.worker) return
     if (message.kind === 'failed') return this.fail(message.message)
     this.isRunning = false
-    this.stats.checkpoints++
-    this.stats.seconds += message.ms / 1000
-    this.stats.walFrames = message.frames
     this.releaseHold()
+    // Another connection checkpointing (a backup tool) leaves nothing to count: the next tick tries again.
+    if (message.isBusy) return
+    this.record(message.frames, message.ms)
+    const isWrittenMeanwhile = this.changes() !== this.changesAtStart
     // The next commit starts the WAL over only if this checkpoint copied all of it and nothing was written since.
-    const isCaughtUp = message.copied === message.frames && this.changes() === this.changesAtStart
-    // After a hold the next try waits for a tick, so a reader pinning the WAL (a backup) cannot hold writes for good.
-    if (isCaughtUp || this.isPassHeld || message.frames < RESTART_FRAMES) {
+    if ((message.copied === message.frames && !isWrittenMeanwhile) || message.frames < RESTART_FRAMES) {
       this.chases = 0
+      this.isRetried = false
       return
     }
+    if (this.isPassHeld) {
+      // A reader pinning the WAL (nothing written meanwhile) is waited out tick by tick, never holding writes for good.
+      if (!isWrittenMeanwhile) return
+      if (!this.isRetried) {
+        this.isRetried = true
+        return this.start(true)
+      }
+      this.isRetried = false
+      return this.copyRestHere()
+    }
     this.start(message.ms <= SHORT_MS || ++this.chases >= MAX_CHASES)
+  }
+
+  /** What the unheld writes added during a held checkpoint, copied on this thread: nothing can write meanwhile. */
+  private copyRestHere(): void {
+    const started = performance.now()
+    const result = this.db.query('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number }
+    this.chases = 0
+    if (result.busy === 0) this.record(result.log, performance.now() - started)
+  }
+
+  private record(frames: number, ms: number): void {
+    this.stats.checkpoints++
+    this.stats.seconds += ms / 1000
+    this.stats.walFrames = frames
   }
 
   private releaseHold(): void {
@@ -136,7 +163,8 @@ export class Checkpointer {
 
   /** The worker cannot checkpoint: SQLite's own checkpoints take over, on this thread, as before. */
   private fail(message: string): void {
-    if (!this.worker) return
+    // After stop() the worker's end is all that is awaited.
+    if (!this.worker) return this.closed?.()
     this.onProblem(`checkpoint worker failed, checkpointing on the main thread from now on: ${message}`)
     this.db.exec('PRAGMA wal_autocheckpoint = 1000')
     clearInterval(this.timer)

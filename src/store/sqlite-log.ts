@@ -50,8 +50,16 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     const isFile = options.path !== ':memory:'
     this.lock = isFile ? lockDataFile(options.path) : undefined
     this.db = new Database(options.path, { create: true, strict: true })
+    const synchronous = options.durability === 'full' ? 'FULL' : 'NORMAL'
     try {
       this.db.exec('PRAGMA journal_mode = WAL')
+      // The checkpoint thread never makes this connection wait; an outside writer (a sqlite3 shell) might, briefly.
+      this.db.exec('PRAGMA busy_timeout = 100')
+      this.db.exec(`PRAGMA synchronous = ${synchronous}`)
+      this.db.exec('PRAGMA temp_store = MEMORY')
+      // When the WAL starts over after a burst, its file is cut back to this size rather than kept at its largest.
+      this.db.exec('PRAGMA journal_size_limit = 67108864')
+      migrate(this.db)
     } catch (error) {
       this.db.close()
       this.lock?.close()
@@ -59,13 +67,6 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       if (String(error).includes('locked')) throw new DataFileInUseError(options.path)
       throw error
     }
-    // Only the checkpoint worker shares the file, and never for long.
-    this.db.exec('PRAGMA busy_timeout = 100')
-    const synchronous = options.durability === 'full' ? 'FULL' : 'NORMAL'
-    this.db.exec(`PRAGMA synchronous = ${synchronous}`)
-    this.db.exec('PRAGMA temp_store = MEMORY')
-    migrate(this.db)
-    this.checkpointer = isFile ? new Checkpointer(this.db, options.path, synchronous, options.onProblem ?? (() => {})) : undefined
 
     const prepare = (sql: string) => {
       const statement = this.db.prepare(sql)
@@ -83,6 +84,8 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     this.sinceOne = prepare(`SELECT ${ROW} FROM events WHERE stream = ? AND id > ? ORDER BY id LIMIT ?`)
     this.tailOne = prepare(`SELECT ${ROW} FROM events WHERE stream = ? ORDER BY id DESC LIMIT ?`)
     this.appendTx = this.db.transaction((writes: readonly Write[], timeMs: number, dedupSinceMs: number) => this.store(writes, timeMs, dedupSinceMs))
+    // Last, so a constructor that throws leaves no thread behind.
+    this.checkpointer = isFile ? new Checkpointer(this.db, options.path, synchronous, options.onProblem ?? (() => {})) : undefined
   }
 
   async open(): Promise<Catalog> {
@@ -155,7 +158,6 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async prune(stream: string, keep: number, beforeMs: number, batch: number, belowId: number): Promise<Change | null> {
-    await this.writable()
     this.persistLast(this.last)
     const over = this.db.query('SELECT id FROM events WHERE stream = ? ORDER BY id DESC LIMIT 1 OFFSET ?').get(stream, keep) as { id: number } | null
     const overId = over?.id ?? 0
@@ -186,12 +188,10 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
   }
 
   async pruneKeys(beforeMs: number, batch: number): Promise<number> {
-    await this.writable()
     return this.db.query('DELETE FROM dedup_keys WHERE (stream, key) IN (SELECT stream, key FROM dedup_keys WHERE time < ? LIMIT ?)').run(beforeMs, batch).changes
   }
 
   async isWritable(): Promise<boolean> {
-    await this.writable()
     try {
       this.setLastId.run(this.last)
       this.persistedLast = this.last
@@ -229,7 +229,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
     this.lock?.close()
   }
 
-  /** Resolves when a write may go: at once, unless it has to wait for a checkpoint to catch up (Checkpointer). */
+  /** Resolves when an append may go: at once, unless it has to wait for a checkpoint to catch up (Checkpointer). */
   private async writable(): Promise<void> {
     for (let held = this.checkpointer?.held(); held; held = this.checkpointer?.held()) await held
   }

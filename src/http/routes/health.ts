@@ -88,8 +88,8 @@ type Gauges = Parameters<AppDeps['metrics']['render']>[0]
 function checkpointMetrics(stats: CheckpointStats | undefined): Gauges {
   if (!stats) return {}
   return {
-    ringcast_checkpoints_total: { type: 'counter', help: 'WAL checkpoints (SQLite), each on the checkpoint thread.', values: [[null, stats.checkpoints]] },
-    ringcast_checkpoint_seconds_total: { type: 'counter', help: 'Time the checkpoints took, on the checkpoint thread (the event loop does not wait for them).', values: [[null, stats.seconds]] },
+    ringcast_checkpoints_total: { type: 'counter', help: 'WAL checkpoints (SQLite): on the checkpoint thread, but for the rest of a held one that other writes kept from catching up.', values: [[null, stats.checkpoints]] },
+    ringcast_checkpoint_seconds_total: { type: 'counter', help: 'Time the checkpoints took; the event loop waits only for the rest of a held one.', values: [[null, stats.seconds]] },
     ringcast_checkpoint_holds_total: { type: 'counter', help: 'Times publishes waited for a checkpoint to catch up so the WAL could start over.', values: [[null, stats.holds]] },
     ringcast_wal_frames: { help: 'Pages in the WAL at the last checkpoint.', values: [[null, stats.walFrames]] },
   }
