@@ -1,11 +1,12 @@
 import { Database } from 'bun:sqlite'
+import { type CheckpointResult, checkpointPassive } from './wal-checkpoint'
 
 /** What the server's thread asks of the checkpoint worker. */
 export type ToCheckpointWorker = { kind: 'open'; path: string; synchronous: 'NORMAL' | 'FULL' } | { kind: 'checkpoint' } | { kind: 'close' }
 
-/** What it answers: a checkpoint's frames (in the WAL, and copied into the database), how long it took, and whether another connection's checkpoint kept it from running. */
+/** What it answers. */
 export type FromCheckpointWorker =
-  | { kind: 'checkpointed'; frames: number; copied: number; ms: number; isBusy: boolean }
+  | ({ kind: 'checkpointed' } & CheckpointResult)
   | { kind: 'failed'; message: string }
   | { kind: 'closed' }
 
@@ -22,10 +23,7 @@ self.onmessage = ({ data }: MessageEvent<ToCheckpointWorker>) => {
       // A checkpoint syncs as the checkpointing connection's setting says.
       db.exec(`PRAGMA synchronous = ${data.synchronous}`)
     } else if (data.kind === 'checkpoint') {
-      const started = performance.now()
-      // PASSIVE never waits for the writer: it copies what is committed and leaves the rest to the next one.
-      const result = db!.query('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number }
-      answer({ kind: 'checkpointed', frames: result.log, copied: result.checkpointed, ms: performance.now() - started, isBusy: result.busy !== 0 || result.log < 0 })
+      answer({ kind: 'checkpointed', ...checkpointPassive(db!) })
     } else {
       db?.close()
       db = undefined

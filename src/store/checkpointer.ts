@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'bun:sqlite'
 import type { FromCheckpointWorker, ToCheckpointWorker } from './checkpoint-worker'
+import { type CheckpointResult, checkpointPassive } from './wal-checkpoint'
 
 /** How often the data file is looked at for new writes; a checkpoint copies what this long brought at once. */
 const INTERVAL_MS = 250
@@ -120,7 +121,7 @@ export class Checkpointer {
     this.releaseHold()
     // Another connection checkpointing (a backup tool) leaves nothing to count: the next tick tries again.
     if (message.isBusy) return
-    this.record(message.frames, message.ms)
+    this.record(message)
     const isWrittenMeanwhile = this.changes() !== this.changesAtStart
     // The next commit starts the WAL over only if this checkpoint copied all of it and nothing was written since.
     if ((message.copied === message.frames && !isWrittenMeanwhile) || message.frames < RESTART_FRAMES) {
@@ -143,16 +144,15 @@ export class Checkpointer {
 
   /** What the unheld writes added during a held checkpoint, copied on this thread: nothing can write meanwhile. */
   private copyRestHere(): void {
-    const started = performance.now()
-    const result = this.db.query('PRAGMA wal_checkpoint(PASSIVE)').get() as { busy: number; log: number; checkpointed: number }
+    const result = checkpointPassive(this.db)
     this.chases = 0
-    if (result.busy === 0) this.record(result.log, performance.now() - started)
+    if (!result.isBusy) this.record(result)
   }
 
-  private record(frames: number, ms: number): void {
+  private record(result: CheckpointResult): void {
     this.stats.checkpoints++
-    this.stats.seconds += ms / 1000
-    this.stats.walFrames = frames
+    this.stats.seconds += result.ms / 1000
+    this.stats.walFrames = result.frames
   }
 
   private releaseHold(): void {
