@@ -1,4 +1,6 @@
 import { Database } from 'bun:sqlite'
+import { realpathSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 
 /** Thrown when another process holds the data file. */
 export class DataFileInUseError extends Error {
@@ -10,10 +12,11 @@ export class DataFileInUseError extends Error {
 /**
  * Holds `<path>-lock` while the server runs, so a second server on the same data file refuses to start; the OS
  * drops the lock if the process dies. The data file itself stays open to other connections: the checkpoint
- * worker's, or a backup's.
+ * worker's, or a backup's. The lock is named after the file's real path, as SQLite names its WAL: a symlink to the
+ * file or to its folder is the same file (a hard link under another name is not recognised).
  */
 export function lockDataFile(path: string): Database {
-  const lock = new Database(`${path}-lock`, { create: true })
+  const lock = new Database(`${realPathOf(path)}-lock`, { create: true })
   try {
     // A transaction left open holds SQLite's exclusive lock on the file until the connection closes; it writes nothing, so no journal.
     lock.exec('PRAGMA journal_mode = MEMORY')
@@ -24,4 +27,17 @@ export function lockDataFile(path: string): Database {
     throw error
   }
   return lock
+}
+
+/** The path with every symlink resolved; for a file not created yet, its folder's. */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path))
+    } catch {
+      return path // no such folder: opening the database says so
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { existsSync, rmSync, statSync } from 'node:fs'
+import { existsSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { type BinaryServer, exportNdjson, post, requireBinary, spawnBinary, startBinary, tempDir } from '../helpers/binary'
@@ -204,20 +204,24 @@ describe('checkpoints', () => {
 })
 
 describe('one server per data file and per port', () => {
-  test('a second server on the same data file refuses to start; the first keeps serving', async () => {
+  test('a second server on the same data file, by its name or through a symlink, refuses to start; the first keeps serving', async () => {
     const dataFile = join(dir, 'shared.db')
     const first = await start(dataFile)
     const before = await post(first.url, 'lock.1', { data: 1 })
     expect(before.status).toBe(201)
 
-    await using second = spawnBinary(['serve', '--port', '0', '--data', dataFile])
-    const code = await second.exit(5000)
-    expect(code).not.toBe(0)
-    const lines = second.stderr.split('\n').filter((l) => l !== '')
-    expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/in use/i)
-    expect(lines[0]).toContain(dataFile)
-    expect(second.stderr).not.toContain('listening')
+    const link = join(dir, 'shared-link.db')
+    symlinkSync(dataFile, link)
+    for (const path of [dataFile, link]) {
+      await using second = spawnBinary(['serve', '--port', '0', '--data', path])
+      const code = await second.exit(5000)
+      expect(code).not.toBe(0)
+      const lines = second.stderr.split('\n').filter((l) => l !== '')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(/in use/i)
+      expect(lines[0]).toContain(path)
+      expect(second.stderr).not.toContain('listening')
+    }
 
     // The first server is unharmed: ready, publishing, and its history intact.
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200)

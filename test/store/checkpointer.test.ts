@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { StoredItem, Write } from '../../src/core/log'
@@ -81,14 +81,3 @@ test('writes that do not wait for a hold (consumer groups, retention) landing du
   }
   expect(n).toBeGreaterThan(10)
 }, 30_000)
-
-test('close stops the worker and checkpoints the rest: no WAL is left and the events are all in the data file', async () => {
-  const { log: first, file } = await openLog()
-  await first.append([batch(300, 100)], 1000, 0)
-  await first.close()
-  log = undefined
-  expect(existsSync(`${file}-wal`)).toBe(false)
-  log = new SqliteLog({ path: file, durability: 'full' })
-  expect((await log.open()).lastId).toBe(300)
-  expect((await log.read(['c.1'], 0, 1000, null)).length).toBe(300)
-})

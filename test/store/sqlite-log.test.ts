@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { StoredItem, Write } from '../../src/core/log'
 import { DataFileInUseError } from '../../src/store/data-file-lock'
 import { SqliteLog } from '../../src/store/sqlite-log'
@@ -129,6 +129,18 @@ describe('SqliteLog', () => {
     open.splice(open.indexOf(first), 1)
     const second = openLog(file)
     expect((await second.open()).lastId).toBe(0)
+  })
+
+  test('the guard holds for the file, not the name: a second SqliteLog through a symlink (to the file or to its folder) is refused', async () => {
+    const file = freshFile()
+    const first = openLog(file)
+    await first.open()
+    const links = mkdtempSync(join(tmpdir(), 'ringcast-links-'))
+    dirs.push(links)
+    symlinkSync(file, join(links, 'other-name.db'))
+    symlinkSync(dirname(file), join(links, 'folder'))
+    expect(() => new SqliteLog({ path: join(links, 'other-name.db'), durability: 'normal' })).toThrow(DataFileInUseError)
+    expect(() => new SqliteLog({ path: join(links, 'folder', basename(file)), durability: 'normal' })).toThrow(DataFileInUseError)
   })
 
   test('a :memory: log holds no lock and reports 0 bytes', async () => {
