@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
-import { realpathSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { readlinkSync, realpathSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 
 /** Thrown when another process holds the data file. */
 export class DataFileInUseError extends Error {
@@ -29,13 +29,22 @@ export function lockDataFile(path: string): Database {
   return lock
 }
 
-/** The path with every symlink resolved; for a file not created yet, its folder's. */
+/** The path with every symlink resolved; for a file not created yet (a dangling symlink too), its folder's. */
 function realPathOf(path: string): string {
   try {
     return realpathSync(path)
   } catch {
+    let target = path
+    // SQLite creates the file a dangling symlink points to: the lock must be named after that file.
+    for (let hops = 0; hops < 40; hops++) {
+      try {
+        target = resolve(dirname(target), readlinkSync(target))
+      } catch {
+        break // not a symlink
+      }
+    }
     try {
-      return join(realpathSync(dirname(path)), basename(path))
+      return join(realpathSync(dirname(target)), basename(target))
     } catch {
       return path // no such folder: opening the database says so
     }

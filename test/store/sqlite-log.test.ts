@@ -143,6 +143,17 @@ describe('SqliteLog', () => {
     expect(() => new SqliteLog({ path: join(links, 'folder', basename(file)), durability: 'normal' })).toThrow(DataFileInUseError)
   })
 
+  test('a server started through a dangling symlink locks the file SQLite creates behind it', async () => {
+    const file = freshFile()
+    const links = mkdtempSync(join(tmpdir(), 'ringcast-links-'))
+    dirs.push(links)
+    symlinkSync(file, join(links, 'ahead.db'))
+    const first = openLog(join(links, 'ahead.db'))
+    await first.open()
+    expect(existsSync(file)).toBe(true)
+    expect(() => new SqliteLog({ path: file, durability: 'normal' })).toThrow(DataFileInUseError)
+  })
+
   test('a :memory: log holds no lock and reports 0 bytes', async () => {
     const log = openLog(':memory:')
     await log.open()
