@@ -104,8 +104,8 @@ export class Checkpointer {
     this.isRunning = true
     this.isPassHeld = isHeld
     if (isHeld) {
-      let release!: () => void
-      const hold = { promise: new Promise<void>((resolve) => (release = resolve)), release: () => release() }
+      const { promise, resolve } = Promise.withResolvers<void>()
+      const hold = { promise, release: resolve }
       this.hold = hold
       this.stats.holds++
       setTimeout(() => this.hold === hold && this.releaseHold(), HOLD_MAX_MS).unref()
@@ -172,7 +172,6 @@ export class Checkpointer {
     this.worker = undefined
     this.isRunning = false
     this.releaseHold()
-    this.closed?.()
   }
 
   private post(message: ToCheckpointWorker): void {

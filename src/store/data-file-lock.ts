@@ -23,10 +23,15 @@ export function lockDataFile(path: string): Database {
     lock.exec('BEGIN EXCLUSIVE')
   } catch (error) {
     lock.close()
-    if (String(error).includes('locked')) throw new DataFileInUseError(path)
+    if (isLocked(error)) throw new DataFileInUseError(path)
     throw error
   }
   return lock
+}
+
+/** Whether SQLite refused a file because another connection holds its lock. */
+export function isLocked(error: unknown): boolean {
+  return String(error).includes('locked')
 }
 
 /** The path with every symlink resolved; for a file not created yet (a dangling symlink too), its folder's. */

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs'
 import { RingcastError } from '../core/errors'
 import type { Appended, Catalog, Change, EventLog, LogHealth, LogRow, Outcome, Prunable, RowFilter, StreamRecord, StreamStats, Write } from '../core/log'
 import { Checkpointer, type CheckpointStats } from './checkpointer'
-import { DataFileInUseError, lockDataFile } from './data-file-lock'
+import { DataFileInUseError, isLocked, lockDataFile } from './data-file-lock'
 import { migrate } from './migrations'
 
 export interface SqliteLogOptions {
@@ -64,7 +64,7 @@ export class SqliteLog implements EventLog, Prunable, LogHealth {
       this.db.close()
       this.lock?.close()
       // A server of an earlier version holds the data file itself.
-      if (String(error).includes('locked')) throw new DataFileInUseError(options.path)
+      if (isLocked(error)) throw new DataFileInUseError(options.path)
       throw error
     }
 
