@@ -2,9 +2,10 @@ import { afterEach, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { StoredItem, Write } from '../../src/core/log'
+import type { Write } from '../../src/core/log'
 import { SqliteLog } from '../../src/store/sqlite-log'
 import { until } from '../helpers/hub-fixture'
+import { items, publish } from './event-log.case'
 
 let dir: string | undefined
 let log: SqliteLog | undefined
@@ -24,8 +25,7 @@ async function openLog(): Promise<{ log: SqliteLog; file: string }> {
   return { log, file }
 }
 
-const record = { name: 'c.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 }
-const batch = (n: number, bytes: number): Write => ({ kind: 'publish', stream: 'c.1', create: record, items: Array.from({ length: n }, (_, i): StoredItem => ({ type: 'message', data: JSON.stringify(`${i}`.padEnd(bytes, 'x')) })) })
+const batch = (n: number, bytes: number): Write => publish('c.1', items(...Array.from({ length: n }, (_, i) => `${i}`.padEnd(bytes, 'x'))))
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
 test('the worker thread copies committed events into the data file while the log stays open', async () => {

@@ -16,9 +16,9 @@ export interface LogFactory {
 }
 
 const T0 = 1_700_000_000_000
-const record = (name: string, extra: Partial<StreamRecord> = {}): StreamRecord => ({ name, ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0, ...extra })
-const items = (...data: unknown[]): StoredItem[] => data.map((d) => ({ type: 'message', data: JSON.stringify(d) }))
-const publish = (stream: string, list: StoredItem[], create: StreamRecord | undefined = record(stream)): Write => ({ kind: 'publish', stream, create, items: list })
+export const record = (name: string, extra: Partial<StreamRecord> = {}): StreamRecord => ({ name, ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0, ...extra })
+export const items = (...data: unknown[]): StoredItem[] => data.map((d) => ({ type: 'message', data: JSON.stringify(d) }))
+export const publish = (stream: string, list: StoredItem[], create: StreamRecord | undefined = record(stream)): Write => ({ kind: 'publish', stream, create, items: list })
 const ids = (rows: readonly LogRow[]) => rows.map((r) => r.id)
 const eventIds = (a: Appended) => a.changes.flatMap((c) => (c.kind === 'event' ? [c.row.id] : []))
 const newIds = (a: Appended, i = 0) => {

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import type { StoredItem, Write } from '../../src/core/log'
+import type { StoredItem } from '../../src/core/log'
 import { DataFileInUseError } from '../../src/store/data-file-lock'
 import { SqliteLog } from '../../src/store/sqlite-log'
-import { eventLogCases, type TestLog } from './event-log.case'
+import { eventLogCases, items, publish, record, type TestLog } from './event-log.case'
 
 const dirs: string[] = []
 const open: SqliteLog[] = []
@@ -23,10 +23,15 @@ async function closeAll(): Promise<void> {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-function freshFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ringcast-log-'))
+/** A temp folder, removed after the test. */
+function freshDir(prefix = 'ringcast-log-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
   dirs.push(dir)
-  return join(dir, 'ringcast.db')
+  return dir
+}
+
+function freshFile(): string {
+  return join(freshDir(), 'ringcast.db')
 }
 
 eventLogCases('SqliteLog', {
@@ -39,8 +44,6 @@ eventLogCases('SqliteLog', {
   cleanup: closeAll,
 })
 
-const items = (...data: unknown[]): StoredItem[] => data.map((d) => ({ type: 'message', data: JSON.stringify(d) }))
-const publish = (stream: string, list: StoredItem[]): Write & { kind: 'publish' } => ({ kind: 'publish', stream, items: list, create: { name: stream, ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } })
 
 describe('SqliteLog', () => {
   afterEach(closeAll)
@@ -51,11 +54,11 @@ describe('SqliteLog', () => {
     await log.append([publish('a.1', items(1))], 1000, 0)
     // A trigger fails the second event's insert, halfway through the transaction.
     log.db.exec('CREATE TRIGGER fail BEFORE INSERT ON events WHEN NEW.id = 3 BEGIN SELECT RAISE(ABORT, \'disk full\'); END')
-    await expect(log.append([publish('a.1', items(2, 3)), { kind: 'close', stream: 'b.1', create: { name: 'b.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } }], 2000, 0)).rejects.toThrow('disk full')
+    await expect(log.append([publish('a.1', items(2, 3)), { kind: 'close', stream: 'b.1', create: record('b.1') }], 2000, 0)).rejects.toThrow('disk full')
     log.db.exec('DROP TRIGGER fail')
     expect(await log.head()).toBe(1)
     expect((await log.read(['a.1'], 0, 10, null)).map((r) => r.id)).toEqual([1])
-    const again = await log.append([{ kind: 'close', stream: 'b.1', create: { name: 'b.1', ringSize: null, maxEvents: null, maxAgeSeconds: null, ephemeral: false, closed: false, prunedThrough: 0 } }, publish('a.1', items(4))], 3000, 0)
+    const again = await log.append([{ kind: 'close', stream: 'b.1', create: record('b.1') }, publish('a.1', items(4))], 3000, 0)
     // b.1 was never created by the failed append, and a.1 goes on from id 2.
     expect(again.changes.map((c) => (c.kind === 'event' ? c.row.id : c.kind))).toEqual(['stream', 2])
   })
@@ -135,8 +138,7 @@ describe('SqliteLog', () => {
     const file = freshFile()
     const first = openLog(file)
     await first.open()
-    const links = mkdtempSync(join(tmpdir(), 'ringcast-links-'))
-    dirs.push(links)
+    const links = freshDir('ringcast-links-')
     symlinkSync(file, join(links, 'other-name.db'))
     symlinkSync(dirname(file), join(links, 'folder'))
     expect(() => new SqliteLog({ path: join(links, 'other-name.db'), durability: 'normal' })).toThrow(DataFileInUseError)
@@ -145,8 +147,7 @@ describe('SqliteLog', () => {
 
   test('a server started through a dangling symlink locks the file SQLite creates behind it', async () => {
     const file = freshFile()
-    const links = mkdtempSync(join(tmpdir(), 'ringcast-links-'))
-    dirs.push(links)
+    const links = freshDir('ringcast-links-')
     symlinkSync(file, join(links, 'ahead.db'))
     const first = openLog(join(links, 'ahead.db'))
     await first.open()
